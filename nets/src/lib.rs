@@ -1,0 +1,3 @@
+//! The paper's models, partitions of their parameters, and the data sets they train on.
+
+pub mod data;
