@@ -1,0 +1,3 @@
+//! Raw CPU kernels on slices: the arithmetic behind the ops, free of the tape.
+
+pub mod gemm;

@@ -1,0 +1,206 @@
+//! Broadcasting along the outer and inner axes of a `[outer, mid, inner]` view, and its adjoint, the sum back to
+//! `[mid]`. One linear pair covers bias addition (`[C]` over `[N, C, H·W]`), row sums (`[B]` from `[B, K]`), sums to
+//! a scalar and global average pooling.
+
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::error::{EngineError, Result};
+use crate::float::Float;
+use crate::graph::{Graph, NodeId, Var};
+use crate::jet::{linear_jet, Jet};
+use crate::op::Op;
+use crate::tensor::{numel, Tensor, PAR_THRESHOLD};
+
+/// The `[outer, mid, inner]` view shared by [`Broadcast`] and [`SumTo`], with the two concrete shapes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MidView {
+    /// Product of the axes before the kept ones.
+    pub outer: usize,
+    /// Product of the kept axes (the small tensor's element count).
+    pub mid: usize,
+    /// Product of the axes after the kept ones.
+    pub inner: usize,
+    /// Shape of the small tensor.
+    pub small: Vec<usize>,
+    /// Shape of the big tensor.
+    pub big: Vec<usize>,
+}
+
+impl MidView {
+    /// The view that keeps axes `keep_from..keep_to` of `big` (the small shape is those axes).
+    pub fn keep_axes(big: &[usize], keep_from: usize, keep_to: usize) -> Result<Self> {
+        if keep_from > keep_to || keep_to > big.len() {
+            return Err(EngineError::InvalidShape {
+                op: "broadcast",
+                shape: big.to_vec(),
+                reason: format!("cannot keep axes {keep_from}..{keep_to}"),
+            });
+        }
+        Ok(Self {
+            outer: numel(&big[..keep_from]),
+            mid: numel(&big[keep_from..keep_to]),
+            inner: numel(&big[keep_to..]),
+            small: big[keep_from..keep_to].to_vec(),
+            big: big.to_vec(),
+        })
+    }
+
+    pub(crate) fn broadcast<F: Float>(&self, x: &Tensor<F>) -> Result<Tensor<F>> {
+        if x.shape() != self.small.as_slice() {
+            return Err(EngineError::ShapeMismatch {
+                op: "broadcast",
+                lhs: x.shape().to_vec(),
+                rhs: self.small.clone(),
+            });
+        }
+        let (mid, inner) = (self.mid, self.inner);
+        let src = x.data();
+        let mut out = vec![F::zero(); numel(&self.big)];
+        let fill = |o: &mut [F]| {
+            for (m, row) in o.chunks_mut(inner.max(1)).enumerate() {
+                row.iter_mut().for_each(|v| *v = src[m]);
+            }
+        };
+        let block = mid * inner;
+        if block > 0 {
+            if out.len() >= PAR_THRESHOLD {
+                out.par_chunks_mut(block).for_each(fill);
+            } else {
+                out.chunks_mut(block).for_each(fill);
+            }
+        }
+        Tensor::from_vec(self.big.clone(), out)
+    }
+
+    pub(crate) fn sum<F: Float>(&self, x: &Tensor<F>) -> Result<Tensor<F>> {
+        if x.shape() != self.big.as_slice() {
+            return Err(EngineError::ShapeMismatch {
+                op: "sum_to",
+                lhs: x.shape().to_vec(),
+                rhs: self.big.clone(),
+            });
+        }
+        let (mid, inner) = (self.mid, self.inner);
+        let block = mid * inner;
+        let add_block = |mut acc: Vec<F>, b: &[F]| {
+            for (m, row) in b.chunks(inner.max(1)).enumerate() {
+                acc[m] += row.iter().copied().sum::<F>();
+            }
+            acc
+        };
+        let out = if block == 0 {
+            vec![F::zero(); mid]
+        } else if x.numel() >= PAR_THRESHOLD && self.outer > 1 {
+            x.data()
+                .par_chunks(block)
+                .fold(|| vec![F::zero(); mid], add_block)
+                .reduce(
+                    || vec![F::zero(); mid],
+                    |mut a, b| {
+                        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
+                        a
+                    },
+                )
+        } else {
+            x.data().chunks(block).fold(vec![F::zero(); mid], add_block)
+        };
+        Tensor::from_vec(self.small.clone(), out)
+    }
+}
+
+/// Broadcast a `small` tensor to `big` (repeat over outer and inner axes).
+#[derive(Debug, Clone)]
+pub struct Broadcast(pub MidView);
+
+/// Sum a `big` tensor down to `small` (the adjoint of [`Broadcast`]).
+#[derive(Debug, Clone)]
+pub struct SumTo(pub MidView);
+
+impl<F: Float> Op<F> for Broadcast {
+    fn name(&self) -> &'static str {
+        "broadcast"
+    }
+    fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
+        self.0.broadcast(x[0])
+    }
+    fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
+        let mut j = linear_jet(x[0], 1, |t| self.0.broadcast(t))?;
+        j.coeffs[0] = Some(y0.clone());
+        Ok(j)
+    }
+    fn vjp(&self, g: &Graph<F>, _: &[NodeId], _: NodeId, gy: NodeId, _: &[bool]) -> Result<Vec<Option<NodeId>>> {
+        Ok(vec![Some(g.apply(Arc::new(SumTo(self.0.clone())), &[gy])?)])
+    }
+    fn jet_vjp(&self, _: &[&Jet<F>], _: &Jet<F>, gy: &Jet<F>, _: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
+        Ok(vec![Some(linear_jet(gy, 1, |t| self.0.sum(t))?)])
+    }
+}
+
+impl<F: Float> Op<F> for SumTo {
+    fn name(&self) -> &'static str {
+        "sum_to"
+    }
+    fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
+        self.0.sum(x[0])
+    }
+    fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
+        let mut j = linear_jet(x[0], 1, |t| self.0.sum(t))?;
+        j.coeffs[0] = Some(y0.clone());
+        Ok(j)
+    }
+    fn vjp(&self, g: &Graph<F>, _: &[NodeId], _: NodeId, gy: NodeId, _: &[bool]) -> Result<Vec<Option<NodeId>>> {
+        Ok(vec![Some(g.apply(Arc::new(Broadcast(self.0.clone())), &[gy])?)])
+    }
+    fn jet_vjp(&self, _: &[&Jet<F>], _: &Jet<F>, gy: &Jet<F>, _: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
+        Ok(vec![Some(linear_jet(gy, 1, |t| self.0.broadcast(t))?)])
+    }
+}
+
+impl<'g, F: Float> Var<'g, F> {
+    /// `self + b` where `b` has the shape of axis 1 of `self` (`[N, C]` or `[N, C, H, W]` with `b: [C]`).
+    pub fn add_bias(self, b: Var<'g, F>) -> Result<Self> {
+        let shape = self.shape();
+        if shape.len() < 2 {
+            return Err(EngineError::InvalidShape {
+                op: "add_bias",
+                shape,
+                reason: "expected a batch axis and a channel axis".into(),
+            });
+        }
+        let bb = b.apply(Broadcast(MidView::keep_axes(&shape, 1, 2)?), &[])?;
+        self.add(bb)
+    }
+
+    /// Sum of all elements, a rank-0 tensor.
+    pub fn sum(self) -> Result<Self> {
+        let shape = self.shape();
+        self.apply(SumTo(MidView::keep_axes(&shape, 0, 0)?), &[])
+    }
+
+    /// Sums over every axis outside `keep_from..keep_to`.
+    pub fn sum_keep(self, keep_from: usize, keep_to: usize) -> Result<Self> {
+        let shape = self.shape();
+        self.apply(SumTo(MidView::keep_axes(&shape, keep_from, keep_to)?), &[])
+    }
+
+    /// Broadcasts `self` (shape `big[keep_from..keep_to]`) to `big`.
+    pub fn broadcast_to(self, big: &[usize], keep_from: usize, keep_to: usize) -> Result<Self> {
+        self.apply(Broadcast(MidView::keep_axes(big, keep_from, keep_to)?), &[])
+    }
+
+    /// Mean over the trailing spatial axes of `[N, C, H, W]`: `[N, C]`.
+    pub fn global_avg_pool(self) -> Result<Self> {
+        let shape = self.shape();
+        if shape.len() != 4 {
+            return Err(EngineError::InvalidShape {
+                op: "global_avg_pool",
+                shape,
+                reason: "expected [N, C, H, W]".into(),
+            });
+        }
+        let hw = (shape[2] * shape[3]).max(1) as f64;
+        self.sum_keep(0, 2)?.scale(1.0 / hw)
+    }
+}

@@ -1,0 +1,124 @@
+//! Elementwise functions (tanh, sigmoid, ELU, ReLU, exp, log, polynomials) and all their derivatives, as one op
+//! `Unary { f, deriv }` = `f⁽ᵈᵉʳⁱᵛ⁾(x)`. Differentiating it gives `Unary { f, deriv + 1 }`, so double (and triple)
+//! backward never runs out of rules, and the jet rule is Faà di Bruno from the same derivative tables.
+
+mod functions;
+
+use std::sync::Arc;
+
+pub use functions::UnaryFn;
+
+use crate::error::Result;
+use crate::float::Float;
+use crate::graph::{Graph, NodeId, Var};
+use crate::jet::{unary_jet, unary_jet_times, Jet};
+use crate::op::Op;
+use crate::ops::mul::Mul;
+use crate::tensor::Tensor;
+
+/// `y = f⁽ᵈᵉʳⁱᵛ⁾(x)` elementwise.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unary {
+    /// The function.
+    pub f: UnaryFn,
+    /// Which derivative of it (0 for the function itself).
+    pub deriv: usize,
+}
+
+impl Unary {
+    /// `f` itself.
+    pub fn of(f: UnaryFn) -> Self {
+        Self { f, deriv: 0 }
+    }
+
+    #[inline]
+    fn eval<F: Float>(&self, x: F) -> F {
+        if self.deriv == 0 {
+            self.f.value(x)
+        } else {
+            let mut d = [F::zero()];
+            self.f.derivs(x, None, self.deriv, &mut d);
+            d[0]
+        }
+    }
+
+    /// The derivative `f'(x)` written as a function of the output `y`, where that avoids re-evaluating `f`.
+    fn derivative_of_output(&self) -> Option<UnaryFn> {
+        match (&self.f, self.deriv) {
+            (UnaryFn::Tanh, 0) => Some(UnaryFn::Poly(Arc::new(vec![1.0, 0.0, -1.0]))),
+            (UnaryFn::Sigmoid, 0) => Some(UnaryFn::Poly(Arc::new(vec![0.0, 1.0, -1.0]))),
+            (UnaryFn::Exp, 0) => Some(UnaryFn::Poly(Arc::new(vec![0.0, 1.0]))),
+            _ => None,
+        }
+    }
+}
+
+impl<F: Float> Op<F> for Unary {
+    fn name(&self) -> &'static str {
+        "unary"
+    }
+    fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
+        Ok(x[0].map(|v| self.eval(v)))
+    }
+    fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
+        let fy = (self.deriv == 0).then(|| y0.data());
+        unary_jet(x[0], y0, |i, x0, d| {
+            self.f.derivs(x0, fy.map(|y| y[i]), self.deriv, d)
+        })
+    }
+    fn vjp(&self, g: &Graph<F>, x: &[NodeId], y: NodeId, gy: NodeId, _: &[bool]) -> Result<Vec<Option<NodeId>>> {
+        let slope = match self.derivative_of_output() {
+            Some(p) => g.apply(Arc::new(Unary::of(p)), &[y])?,
+            None => {
+                let next = Unary {
+                    f: self.f.clone(),
+                    deriv: self.deriv + 1,
+                };
+                g.apply(Arc::new(next), &[x[0]])?
+            }
+        };
+        Ok(vec![Some(g.apply(Arc::new(Mul), &[gy, slope])?)])
+    }
+    fn jet_vjp(&self, x: &[&Jet<F>], y: &Jet<F>, gy: &Jet<F>, _: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
+        let fy = if self.deriv == 0 { y.get(0).map(|t| t.data()) } else { None };
+        let j = unary_jet_times(x[0], gy, |i, x0, d| {
+            self.f.derivs(x0, fy.map(|y| y[i]), self.deriv + 1, d)
+        })?;
+        Ok(vec![Some(j)])
+    }
+}
+
+impl<'g, F: Float> Var<'g, F> {
+    /// `f(self)` elementwise.
+    pub fn unary(self, f: UnaryFn) -> Result<Self> {
+        self.apply(Unary::of(f), &[])
+    }
+    /// `tanh(self)`.
+    pub fn tanh(self) -> Result<Self> {
+        self.unary(UnaryFn::Tanh)
+    }
+    /// `σ(self)`.
+    pub fn sigmoid(self) -> Result<Self> {
+        self.unary(UnaryFn::Sigmoid)
+    }
+    /// ELU with `alpha = 1` (PyTorch's default).
+    pub fn elu(self) -> Result<Self> {
+        self.unary(UnaryFn::Elu(1.0))
+    }
+    /// `max(self, 0)`.
+    pub fn relu(self) -> Result<Self> {
+        self.unary(UnaryFn::Relu)
+    }
+    /// `e^self`.
+    pub fn exp(self) -> Result<Self> {
+        self.unary(UnaryFn::Exp)
+    }
+    /// `ln(self)`.
+    pub fn log(self) -> Result<Self> {
+        self.unary(UnaryFn::Log)
+    }
+    /// `self²`.
+    pub fn square(self) -> Result<Self> {
+        self.unary(UnaryFn::Poly(Arc::new(vec![0.0, 0.0, 1.0])))
+    }
+}

@@ -1,0 +1,153 @@
+//! Summaries by jets: one Taylor-mode pass per group, order-0 work shared, symmetry of hbar exploited.
+
+use crate::error::Result;
+use crate::float::Float;
+use crate::graph::{Graph, NodeId};
+use crate::jet::{forward_jets, reverse_jets, ReversePlan};
+use crate::summaries::problem::{contract, Direction, Groups, Summaries, SummaryOptions};
+use crate::tensor::Tensor;
+
+/// The order-0 work every group pass shares: the loss, the cotangent of every node, and where each group first
+/// enters the tape.
+pub(crate) struct SharedOrderZero<F: Float> {
+    pub loss_value: f64,
+    pub delta0: Vec<Option<Tensor<F>>>,
+    /// Smallest id of a node that consumes a parameter of the group (the group's "layer").
+    pub first_use: Vec<NodeId>,
+}
+
+impl<F: Float> SharedOrderZero<F> {
+    pub fn new(graph: &Graph<F>, loss: NodeId, groups: &Groups) -> Result<Self> {
+        let params = groups.all_params();
+        let cot = graph.backward(loss, &params, false)?;
+        let delta0 = cot.iter().map(|c| c.map(|id| graph.value(id))).collect();
+        let mut first_use_of = vec![usize::MAX; loss + 1];
+        for n in 0..=loss {
+            for i in graph.node(n)?.inputs {
+                first_use_of[i] = first_use_of[i].min(n);
+            }
+        }
+        let first_use = groups
+            .groups()
+            .iter()
+            .map(|g| g.iter().map(|&p| first_use_of.get(p).copied().unwrap_or(usize::MAX)).min().unwrap_or(usize::MAX))
+            .collect();
+        Ok(Self {
+            loss_value: graph.value(loss).sum_f64(),
+            delta0,
+            first_use,
+        })
+    }
+}
+
+/// gbar, hbar and diag D³ (and, on request, the slices `∇³L[u_s,u_s,u_t]`) by jets.
+///
+/// For group `s` the parameters move along `θ + t·u_s`; the forward jet (order 2) and the reverse jet sweep
+/// (order 2) give the parameter cotangent jet `∇L(θ + t u_s) = g + t·H u_s + t²·½∇³L[u_s,u_s,·]`, hence the row
+/// `hbar[s][·]` and `d3[s]`. Below a group's first layer every forward coefficient is a zero tag and costs
+/// nothing; the order-1 sweep stops at the lowest layer of the groups at or above `s` (the other entries of the row
+/// come from those groups' passes, by symmetry), and the order-2 sweep at the group's own parameters.
+pub fn jet_summaries<F: Float>(
+    graph: &Graph<F>,
+    loss: NodeId,
+    groups: &Groups,
+    dir: &Direction<F>,
+    opts: SummaryOptions,
+) -> Result<Summaries> {
+    dir.check(graph, groups)?;
+    let s_count = groups.len();
+    let shared = SharedOrderZero::new(graph, loss, groups)?;
+    let gbar = groups
+        .groups()
+        .iter()
+        .map(|g| contract(g, dir, |p| shared.delta0[p].clone()))
+        .collect::<Result<Vec<f64>>>()?;
+    let mut hbar = vec![vec![None::<f64>; s_count]; s_count];
+    let mut d3 = vec![0.0; s_count];
+    let mut slices = opts.d3_slices.then(|| vec![vec![0.0; s_count]; s_count]);
+    for s in 0..s_count {
+        let needed: Vec<usize> = (0..s_count)
+            .filter(|&t| opts.d3_slices || shared.first_use[t] >= shared.first_use[s])
+            .collect();
+        let needed_params: Vec<NodeId> = needed.iter().flat_map(|&t| groups.groups()[t].iter().copied()).collect();
+        let own = &groups.groups()[s];
+        let order1 = graph.depends_on(loss, &needed_params)?;
+        let order2 = if opts.d3_slices {
+            order1.clone()
+        } else {
+            graph.depends_on(loss, own)?
+        };
+        let plan = ReversePlan {
+            order_at: order1.iter().zip(&order2).map(|(&a, &b)| if b { 2 } else { usize::from(a) }).collect(),
+        };
+        let seeds: Vec<(NodeId, Vec<Option<Tensor<F>>>)> =
+            own.iter().map(|&p| (p, vec![dir.get(p).cloned()])).collect();
+        let fwd = forward_jets(graph, loss, &seeds, 2)?;
+        let cot = reverse_jets(graph, loss, &fwd, &shared.delta0, &plan)?;
+        let coef = |k: usize| {
+            let cot = &cot;
+            move |p: NodeId| cot.get(p).and_then(|j| j.as_ref()).and_then(|j| j.get(k).cloned())
+        };
+        for &t in &needed {
+            hbar[s][t] = Some(contract(&groups.groups()[t], dir, coef(1))?);
+            if let Some(sl) = slices.as_mut() {
+                sl[s][t] = 2.0 * contract(&groups.groups()[t], dir, coef(2))?;
+            }
+        }
+        d3[s] = 2.0 * contract(own, dir, coef(2))?;
+    }
+    Ok(Summaries {
+        loss: shared.loss_value,
+        gbar,
+        hbar: symmetrise(hbar),
+        d3,
+        d3_slices: slices,
+    })
+}
+
+/// Fills each missing entry from its mirror and averages entries computed twice, so the result is exactly
+/// symmetric.
+fn symmetrise(h: Vec<Vec<Option<f64>>>) -> Vec<Vec<f64>> {
+    let n = h.len();
+    let mut out = vec![vec![0.0; n]; n];
+    for s in 0..n {
+        for t in 0..n {
+            out[s][t] = match (h[s][t], h[t][s]) {
+                (Some(a), Some(b)) => 0.5 * (a + b),
+                (Some(a), None) | (None, Some(a)) => a,
+                (None, None) => f64::NAN,
+            };
+        }
+    }
+    out
+}
+
+/// `∇³L[v, v, u_t]` for every group `t`, where `v = Σ_{s ∈ along} u_s`: one full-depth order-2 jet pass.
+pub(crate) fn cubic_row<F: Float>(
+    graph: &Graph<F>,
+    loss: NodeId,
+    groups: &Groups,
+    dir: &Direction<F>,
+    shared: &SharedOrderZero<F>,
+    along: &[usize],
+) -> Result<Vec<f64>> {
+    let all = groups.all_params();
+    let reach = graph.depends_on(loss, &all)?;
+    let plan = ReversePlan {
+        order_at: reach.iter().map(|&r| if r { 2 } else { 0 }).collect(),
+    };
+    let seeds: Vec<(NodeId, Vec<Option<Tensor<F>>>)> = along
+        .iter()
+        .flat_map(|&s| groups.groups()[s].iter().map(|&p| (p, vec![dir.get(p).cloned()])))
+        .collect();
+    let fwd = forward_jets(graph, loss, &seeds, 2)?;
+    let cot = reverse_jets(graph, loss, &fwd, &shared.delta0, &plan)?;
+    groups
+        .groups()
+        .iter()
+        .map(|g| {
+            let c2 = |p: NodeId| cot.get(p).and_then(|j| j.as_ref()).and_then(|j| j.get(2).cloned());
+            Ok(2.0 * contract(g, dir, c2)?)
+        })
+        .collect()
+}
