@@ -30,7 +30,32 @@ impl<F: Float> Graph<F> {
     /// The reverse sweep from `output` (seeded with ones) towards `wrt`: returns, for every node up to `output`, the
     /// node holding its cotangent (`None` where it is zero or not on a path to `wrt`). With `create_graph` the new
     /// nodes stay differentiable, so the result can be differentiated again.
-    pub fn backward(&self, output: NodeId, wrt: &[NodeId], create_graph: bool) -> Result<Vec<Option<NodeId>>> {
+    pub fn backward(
+        &self,
+        output: NodeId,
+        wrt: &[NodeId],
+        create_graph: bool,
+    ) -> Result<Vec<Option<NodeId>>> {
+        self.backward_inner(output, wrt, create_graph, true)
+    }
+
+    /// [`Graph::backward`] that stops short of the `wrt` nodes themselves: the cotangents of every intermediate
+    /// node, without forming the parameter gradients (the summaries contract those away and never need them).
+    pub fn backward_intermediates(
+        &self,
+        output: NodeId,
+        wrt: &[NodeId],
+    ) -> Result<Vec<Option<NodeId>>> {
+        self.backward_inner(output, wrt, false, false)
+    }
+
+    fn backward_inner(
+        &self,
+        output: NodeId,
+        wrt: &[NodeId],
+        create_graph: bool,
+        include_wrt: bool,
+    ) -> Result<Vec<Option<NodeId>>> {
         if output >= self.len() {
             return Err(EngineError::InvalidNode {
                 node: output,
@@ -48,7 +73,11 @@ impl<F: Float> Graph<F> {
             let Some(gy) = cot[n] else { continue };
             let node = self.node(n)?;
             let Some(op) = node.op else { continue };
-            let wanted: Vec<bool> = node.inputs.iter().map(|&i| dep[i]).collect();
+            let wanted: Vec<bool> = node
+                .inputs
+                .iter()
+                .map(|&i| dep[i] && (include_wrt || !wrt.contains(&i)))
+                .collect();
             if !wanted.iter().any(|&w| w) {
                 continue;
             }
@@ -76,7 +105,9 @@ impl<F: Float> Graph<F> {
         wrt.iter()
             .map(|&w| match cot.get(w).copied().flatten() {
                 Some(g) => Ok(g),
-                None => Ok(self.constant(Tensor::zeros(self.node(w)?.value.shape())).id()),
+                None => Ok(self
+                    .constant(Tensor::zeros(self.node(w)?.value.shape()))
+                    .id()),
             })
             .collect()
     }

@@ -34,5 +34,5 @@ pub use error::{EngineError, Result};
 pub use float::Float;
 pub use graph::{Graph, Leaf, Node, NodeId, Var};
 pub use jet::Jet;
-pub use op::Op;
+pub use op::{ContractCache, Op};
 pub use tensor::Tensor;

@@ -18,6 +18,12 @@ pub trait Op<F: Float>: Debug + Send + Sync {
     /// A short name for errors and debugging.
     fn name(&self) -> &'static str;
 
+    /// True for ops bilinear in their two inputs (matmul, convolution, elementwise product): the jet interpreter then
+    /// splits off `B(a(t), t·u)` for a parameter moving along `u`, reusing the cached product `B(a₀, u)`.
+    fn is_bilinear(&self) -> bool {
+        false
+    }
+
     /// Order-0 evaluation; checks shapes and returns a clear error when they do not fit.
     fn forward(&self, inputs: &[&Tensor<F>]) -> Result<Tensor<F>>;
 
@@ -46,4 +52,35 @@ pub trait Op<F: Float>: Debug + Send + Sync {
         gy: &Jet<F>,
         wanted: &[bool],
     ) -> Result<Vec<Option<Jet<F>>>>;
+
+    /// `[<(δx_i)_1, v>, …, <(δx_i)_K, v>]`: coefficients `1..=K` of input `i`'s cotangent jet contracted with a
+    /// fixed tensor `v` (a parameter's direction `u_p`), which is all the summaries need of a parameter's cotangent.
+    ///
+    /// The default forms the cotangent jet with [`Op::jet_vjp`]. Bilinear ops override it to never form weight
+    /// gradients: `<B_bᵀ(gy, a), v> = <gy, B(a, v)>`, with the products that do not depend on the group kept in
+    /// `cache` across passes (see [`crate::jet::bilinear_contract`]).
+    fn contract_input(
+        &self,
+        inputs: &[&Jet<F>],
+        y: &Jet<F>,
+        gy: &Jet<F>,
+        input: usize,
+        v: &Tensor<F>,
+        cache: &mut ContractCache<F>,
+    ) -> Result<Vec<f64>> {
+        let _ = cache;
+        let mut wanted = vec![false; inputs.len()];
+        wanted[input] = true;
+        let g = self.jet_vjp(inputs, y, gy, &wanted)?.swap_remove(input);
+        (1..=gy.order())
+            .map(|k| match g.as_ref().and_then(|g| g.get(k)) {
+                Some(c) => c.dot_f64(v),
+                None => Ok(0.0),
+            })
+            .collect()
+    }
 }
+
+/// Tensors an op may keep between the group passes of one summaries computation (for one node and one input):
+/// products of order-0 values with a parameter's direction, which every group would otherwise recompute.
+pub type ContractCache<F> = Vec<Option<Tensor<F>>>;

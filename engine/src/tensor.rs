@@ -85,6 +85,11 @@ impl<F: Float> Tensor<F> {
         }
     }
 
+    /// True when both tensors share one storage (a cheap identity test, not a comparison of values).
+    pub fn same_storage(&self, other: &Self) -> bool {
+        Arc::ptr_eq(&self.data, &other.data)
+    }
+
     /// The shape.
     pub fn shape(&self) -> &[usize] {
         &self.shape
@@ -180,7 +185,12 @@ impl<F: Float> Tensor<F> {
     }
 
     /// Elementwise combination of two tensors of the same shape.
-    pub fn zip_map(&self, other: &Self, op: &'static str, f: impl Fn(F, F) -> F + Sync + Send) -> Result<Self> {
+    pub fn zip_map(
+        &self,
+        other: &Self,
+        op: &'static str,
+        f: impl Fn(F, F) -> F + Sync + Send,
+    ) -> Result<Self> {
         self.check_same_shape(other, op)?;
         let mut out = vec![F::zero(); self.numel()];
         let (a, b) = (self.data(), other.data());
@@ -213,7 +223,9 @@ impl<F: Float> Tensor<F> {
                 .zip(b.par_chunks(PAR_CHUNK))
                 .for_each(|(a, b)| a.iter_mut().zip(b).for_each(|(a, &b)| *a += alpha * b));
         } else {
-            a.iter_mut().zip(b.iter()).for_each(|(a, &b)| *a += alpha * b);
+            a.iter_mut()
+                .zip(b.iter())
+                .for_each(|(a, &b)| *a += alpha * b);
         }
         Ok(())
     }

@@ -52,7 +52,10 @@ pub fn matmul<F: Float>(
     accumulate: bool,
     parallel: bool,
 ) {
-    assert!(a.len() >= m * k && b.len() >= k * n && dst.len() >= m * n, "gemm operand lengths");
+    assert!(
+        a.len() >= m * k && b.len() >= k * n && dst.len() >= m * n,
+        "gemm operand lengths"
+    );
     if m == 0 || n == 0 {
         return;
     }

@@ -19,6 +19,24 @@ struct SendPtr<F>(*mut F);
 unsafe impl<F> Send for SendPtr<F> {}
 unsafe impl<F> Sync for SendPtr<F> {}
 
+/// Calls `$f::<F, K>(args)` with the jet order as a const generic, so every order up to [`MAX_ORDER`] gets its own
+/// unrolled loop.
+macro_rules! dispatch {
+    ($order:expr, $f:ident($($arg:expr),*)) => {
+        match $order {
+            0 => $f::<F, 0>($($arg),*),
+            1 => $f::<F, 1>($($arg),*),
+            2 => $f::<F, 2>($($arg),*),
+            3 => $f::<F, 3>($($arg),*),
+            4 => $f::<F, 4>($($arg),*),
+            5 => $f::<F, 5>($($arg),*),
+            6 => $f::<F, 6>($($arg),*),
+            7 => $f::<F, 7>($($arg),*),
+            _ => $f::<F, 8>($($arg),*),
+        }
+    };
+}
+
 fn check_order(order: usize) -> Result<()> {
     if order > MAX_ORDER {
         return Err(EngineError::Invalid {
@@ -42,10 +60,37 @@ const INV_FACT: [f64; MAX_ORDER + 2] = [
     1.0 / 362880.0,
 ];
 
-/// Series of `g(x(t))` for one element: `d[m] = g⁽ᵐ⁾(x₀)`, `x[k]` the input coefficients (x[0] unused).
-#[inline]
-fn compose<F: Float>(d: &[F], x: &[F], order: usize, y: &mut [F]) {
+/// Series of `g(x(t))` for one element: `d[m] = g⁽ᵐ⁾(x₀)`, `x[k]` the input coefficients (x[0] unused), `K` the
+/// order. Generic over `K` so that the loops unroll for the orders training uses.
+#[inline(always)]
+fn compose<F: Float, const K: usize>(
+    d: &[F; MAX_ORDER + 1],
+    x: &[F; MAX_ORDER + 1],
+    y: &mut [F; MAX_ORDER + 1],
+) {
     y[0] = d[0];
+    match K {
+        1 => y[1] = d[1] * x[1],
+        2 => {
+            y[1] = d[1] * x[1];
+            y[2] = d[1] * x[2] + F::of(0.5) * d[2] * x[1] * x[1];
+        }
+        3 => {
+            y[1] = d[1] * x[1];
+            y[2] = d[1] * x[2] + F::of(0.5) * d[2] * x[1] * x[1];
+            y[3] = d[1] * x[3] + d[2] * x[1] * x[2] + F::of(1.0 / 6.0) * d[3] * x[1] * x[1] * x[1];
+        }
+        _ => compose_any(d, x, K, y),
+    }
+}
+
+/// Any order: `Σ_m d[m]/m! · (x(t) − x₀)^m` with the powers built by Cauchy products.
+fn compose_any<F: Float>(
+    d: &[F; MAX_ORDER + 1],
+    x: &[F; MAX_ORDER + 1],
+    order: usize,
+    y: &mut [F; MAX_ORDER + 1],
+) {
     for v in y.iter_mut().skip(1).take(order) {
         *v = F::zero();
     }
@@ -71,27 +116,31 @@ fn compose<F: Float>(d: &[F], x: &[F], order: usize, y: &mut [F]) {
     }
 }
 
-/// Runs `body(i, x_series, gout_series, out_series)` for every element, in parallel chunks, and collects output
-/// coefficients `1..=order` into fresh tensors of `shape`.
-fn per_element<F: Float>(
+/// Runs `body(i, out_series)` for every element in parallel chunks and collects output coefficients `1..=K` into
+/// fresh tensors of `shape`.
+fn per_element<F: Float, const K: usize>(
     n: usize,
     shape: &[usize],
-    order: usize,
     body: impl Fn(usize, &mut [F; MAX_ORDER + 1]) + Sync,
 ) -> Result<Vec<Option<Tensor<F>>>> {
-    let mut outs: Vec<Vec<F>> = (0..order).map(|_| vec![F::zero(); n]).collect();
+    let mut outs: Vec<Vec<F>> = (0..K).map(|_| vec![F::zero(); n]).collect();
     let ptrs: Vec<SendPtr<F>> = outs.iter_mut().map(|o| SendPtr(o.as_mut_ptr())).collect();
     let chunks = n.div_ceil(PAR_CHUNK).max(1);
-    (0..chunks).into_par_iter().for_each(|c| {
+    let run = |c: usize| {
         let mut y = [F::zero(); MAX_ORDER + 1];
         for i in (c * PAR_CHUNK)..((c + 1) * PAR_CHUNK).min(n) {
             body(i, &mut y);
             for (k, p) in ptrs.iter().enumerate() {
-                // SAFETY: i < n is in bounds, and each i is written by exactly one task.
+                // SAFETY: i < n is in bounds of every output, and each i is written by exactly one task.
                 unsafe { *p.0.add(i) = y[k + 1] };
             }
         }
-    });
+    };
+    if chunks > 1 {
+        (0..chunks).into_par_iter().for_each(run);
+    } else {
+        run(0);
+    }
     let mut coeffs = vec![None];
     for o in outs {
         coeffs.push(Some(Tensor::from_vec(shape.to_vec(), o)?));
@@ -99,12 +148,31 @@ fn per_element<F: Float>(
     Ok(coeffs)
 }
 
-fn gather<F: Float>(j: &Jet<F>, k: usize, i: usize) -> F {
-    j.get(k).map_or(F::zero(), |t| t.data()[i])
+/// The coefficient slices of a jet (`None` for zero tags).
+fn slices<F: Float>(j: &Jet<F>) -> Vec<Option<&[F]>> {
+    j.coeffs
+        .iter()
+        .map(|c| c.as_ref().map(|t| t.data()))
+        .collect()
 }
 
-/// Jet of `y = g(x)` elementwise, coefficients `1..=K`; `y0` is the known order-0 output and `derivs(x₀, d)` writes
-/// `g⁽ᵐ⁾(x₀)` into `d[m]` for `m = 0..=K` (it may read the matching `y₀` element through the index).
+#[inline(always)]
+fn load<F: Float, const K: usize>(
+    s: &[Option<&[F]>],
+    i: usize,
+    from: usize,
+    out: &mut [F; MAX_ORDER + 1],
+) {
+    for k in from..=K {
+        out[k] = match s[k] {
+            Some(v) => v[i],
+            None => F::zero(),
+        };
+    }
+}
+
+/// Jet of `y = g(x)` elementwise, coefficients `1..=K`; `y0` is the known order-0 output and `derivs(i, x₀, d)`
+/// writes `g⁽ᵐ⁾(x₀)` into `d[m]` for `m = 0..=K` (it may read the matching `y₀` element through the index).
 pub fn unary_jet<F: Float>(
     x: &Jet<F>,
     y0: &Tensor<F>,
@@ -115,18 +183,23 @@ pub fn unary_jet<F: Float>(
     if x.is_constant() {
         return Ok(Jet::constant(y0.clone(), order));
     }
-    let x0 = x.get(0).unwrap_or(y0);
-    let n = x0.numel();
-    let mut coeffs = per_element(n, y0.shape(), order, |i, y| {
-        let mut d = [F::zero(); MAX_ORDER + 1];
-        let mut xs = [F::zero(); MAX_ORDER + 1];
-        let xi = x0.data()[i];
-        for (k, v) in xs.iter_mut().enumerate().take(order + 1).skip(1) {
-            *v = gather(x, k, i);
-        }
-        derivs(i, xi, &mut d[..=order]);
-        compose(&d, &xs, order, y);
-    })?;
+    let x0 = x.get(0).unwrap_or(y0).data();
+    let xs = slices(x);
+    fn run<F: Float, const K: usize>(
+        x0: &[F],
+        xs: &[Option<&[F]>],
+        shape: &[usize],
+        derivs: &(impl Fn(usize, F, &mut [F]) + Sync),
+    ) -> Result<Vec<Option<Tensor<F>>>> {
+        per_element::<F, K>(x0.len(), shape, |i, y| {
+            let mut d = [F::zero(); MAX_ORDER + 1];
+            let mut xi = [F::zero(); MAX_ORDER + 1];
+            load::<F, K>(xs, i, 1, &mut xi);
+            derivs(i, x0[i], &mut d[..=K]);
+            compose::<F, K>(&d, &xi, y);
+        })
+    }
+    let mut coeffs = dispatch!(order, run(x0, &xs, y0.shape(), &derivs))?;
     coeffs[0] = Some(y0.clone());
     Ok(Jet { coeffs })
 }
@@ -150,27 +223,32 @@ pub fn unary_jet_times<F: Float>(
             reason: "missing order-0 input".into(),
         });
     };
-    let n = x0.numel();
-    let coeffs = per_element(n, x0.shape(), order, |i, y| {
-        let mut d = [F::zero(); MAX_ORDER + 1];
-        let mut xs = [F::zero(); MAX_ORDER + 1];
-        let mut h = [F::zero(); MAX_ORDER + 1];
-        for (k, v) in xs.iter_mut().enumerate().take(order + 1).skip(1) {
-            *v = gather(x, k, i);
-        }
-        derivs(i, x0.data()[i], &mut d[..=order]);
-        compose(&d, &xs, order, &mut h);
-        let mut g = [F::zero(); MAX_ORDER + 1];
-        for (k, v) in g.iter_mut().enumerate().take(order + 1) {
-            *v = gather(gout, k, i);
-        }
-        for k in 1..=order {
-            let mut s = F::zero();
-            for j in 0..=k {
-                s += g[j] * h[k - j];
+    let (xs, gs) = (slices(x), slices(gout));
+    fn run<F: Float, const K: usize>(
+        x0: &[F],
+        xs: &[Option<&[F]>],
+        gs: &[Option<&[F]>],
+        shape: &[usize],
+        derivs: &(impl Fn(usize, F, &mut [F]) + Sync),
+    ) -> Result<Vec<Option<Tensor<F>>>> {
+        per_element::<F, K>(x0.len(), shape, |i, y| {
+            let mut d = [F::zero(); MAX_ORDER + 1];
+            let mut xi = [F::zero(); MAX_ORDER + 1];
+            let mut h = [F::zero(); MAX_ORDER + 1];
+            let mut g = [F::zero(); MAX_ORDER + 1];
+            load::<F, K>(xs, i, 1, &mut xi);
+            load::<F, K>(gs, i, 0, &mut g);
+            derivs(i, x0[i], &mut d[..=K]);
+            compose::<F, K>(&d, &xi, &mut h);
+            for k in 1..=K {
+                let mut s = F::zero();
+                for j in 0..=k {
+                    s += g[j] * h[k - j];
+                }
+                y[k] = s;
             }
-            y[k] = s;
-        }
-    })?;
+        })
+    }
+    let coeffs = dispatch!(order, run(x0.data(), &xs, &gs, x0.shape(), &derivs))?;
     Ok(Jet { coeffs })
 }

@@ -3,11 +3,14 @@
 //! Both sweeps take order-0 values from the tape instead of recomputing them: activations are the nodes' values and
 //! order-0 cotangents come from one ordinary backward pass, shared by every parameter group.
 
+use std::collections::{BTreeMap, HashMap};
+
 use crate::error::{EngineError, Result};
 use crate::float::Float;
 use crate::graph::{Graph, NodeId};
 use crate::jet::series::add_coeff;
 use crate::jet::Jet;
+use crate::op::ContractCache;
 use crate::tensor::Tensor;
 
 /// Forward jets of every node up to `upto`, seeded by the leaves' higher coefficients: `seeds[i] = (leaf,
@@ -19,7 +22,22 @@ pub fn forward_jets<F: Float>(
     seeds: &[(NodeId, Vec<Option<Tensor<F>>>)],
     order: usize,
 ) -> Result<Vec<Option<Jet<F>>>> {
+    forward_jets_shared(graph, upto, seeds, order, None)
+}
+
+/// [`forward_jets`] that shares products with the reverse sweep's contractions: where a bilinear op consumes a leaf
+/// seeded with exactly its contraction direction `u` (`W(t) = W + t u`), the output is split as
+/// `B(a(t), W) + t·B(a(t), u)`, and `B(a₀, u)` comes from (or goes into) the same cache as the contraction's
+/// `P = B(a₀, u)`, so the largest product of a group's pass is computed once per summaries call, not twice.
+pub fn forward_jets_shared<F: Float>(
+    graph: &Graph<F>,
+    upto: NodeId,
+    seeds: &[(NodeId, Vec<Option<Tensor<F>>>)],
+    order: usize,
+    mut shared: Option<&mut Contractions<'_, F>>,
+) -> Result<Vec<Option<Jet<F>>>> {
     let mut jets: Vec<Option<Jet<F>>> = vec![None; upto + 1];
+    let mut along_dir = vec![false; upto + 1];
     for (leaf, coeffs) in seeds {
         let node = graph.node(*leaf)?;
         if node.op.is_some() || *leaf > upto {
@@ -35,6 +53,9 @@ pub fn forward_jets<F: Float>(
                 add_coeff(&mut j.coeffs[k + 1], Some(c))?;
             }
         }
+        let dir = shared.as_ref().and_then(|s| s.dirs.get(leaf).copied());
+        along_dir[*leaf] =
+            matches!((dir, coeffs.as_slice()), (Some(u), [Some(c)]) if u.same_storage(c));
         if !j.is_constant() {
             jets[*leaf] = Some(j);
         }
@@ -45,7 +66,15 @@ pub fn forward_jets<F: Float>(
         if node.inputs.iter().all(|&i| jets[i].is_none()) {
             continue;
         }
-        let consts: Vec<Jet<F>> = node
+        let split = match shared.as_deref_mut() {
+            Some(sh) if op.is_bilinear() && node.inputs.len() == 2 => node
+                .inputs
+                .iter()
+                .position(|&i| along_dir[i])
+                .map(|slot| (slot, sh)),
+            _ => None,
+        };
+        let mut ins: Vec<Jet<F>> = node
             .inputs
             .iter()
             .map(|&i| match &jets[i] {
@@ -53,8 +82,39 @@ pub fn forward_jets<F: Float>(
                 None => Jet::constant(graph.value(i), order),
             })
             .collect();
-        let refs: Vec<&Jet<F>> = consts.iter().collect();
-        let j = op.jet(&refs, &node.value)?;
+        let j = match split {
+            None => {
+                let refs: Vec<&Jet<F>> = ins.iter().collect();
+                op.jet(&refs, &node.value)?
+            }
+            Some((slot, sh)) => {
+                let p = node.inputs[slot];
+                let u = sh.dirs[&p];
+                ins[slot] = Jet::constant(graph.value(p), order);
+                let refs: Vec<&Jet<F>> = ins.iter().collect();
+                let mut j = op.jet(&refs, &node.value)?;
+                let other = &ins[1 - slot];
+                let cache = sh.caches.entry((n, slot)).or_default();
+                for k in 0..order {
+                    let Some(ak) = other.get(k) else { continue };
+                    let mut args = [ak, ak];
+                    args[slot] = u;
+                    let term = if k == 0 {
+                        if cache.is_empty() {
+                            cache.resize(2, None);
+                        }
+                        if cache[0].is_none() {
+                            cache[0] = Some(op.forward(&args)?);
+                        }
+                        cache[0].clone()
+                    } else {
+                        Some(op.forward(&args)?)
+                    };
+                    add_coeff(&mut j.coeffs[k + 1], term.as_ref())?;
+                }
+                j
+            }
+        };
         if !j.is_constant() {
             jets[n] = Some(j);
         }
@@ -69,18 +129,53 @@ pub struct ReversePlan {
     pub order_at: Vec<usize>,
 }
 
-/// The reverse sweep lifted to jets, from `loss` down: returns the cotangent jet of every visited node (coefficient
-/// 0 is the shared order-0 cotangent `delta0[n]`; higher ones are computed here). `fwd` are the forward jets of the
-/// same pass (`None` = constant).
+/// Parameter leaves whose cotangent jets are only needed contracted with a fixed tensor (their direction), with the
+/// per-(node, input) caches that [`Op::contract_input`](crate::Op::contract_input) keeps across passes.
+pub struct Contractions<'a, F: Float> {
+    /// The contracted leaves and their directions.
+    pub dirs: BTreeMap<NodeId, &'a Tensor<F>>,
+    /// Caches, keyed by (consumer node, input slot).
+    pub caches: HashMap<(NodeId, usize), ContractCache<F>>,
+}
+
+impl<'a, F: Float> Contractions<'a, F> {
+    /// Contract every leaf in `dirs`, starting with empty caches.
+    pub fn new(dirs: BTreeMap<NodeId, &'a Tensor<F>>) -> Self {
+        Self {
+            dirs,
+            caches: HashMap::new(),
+        }
+    }
+}
+
+/// What a reverse jet sweep returns.
+pub struct ReverseJets<F: Float> {
+    /// Cotangent jet of every visited node that is not a contracted leaf (coefficient 0 from `delta0`).
+    pub cotangents: Vec<Option<Jet<F>>>,
+    /// For each contracted leaf `p`: `[<(δp)_1, u_p>, …, <(δp)_K, u_p>]` up to its planned order.
+    pub dots: BTreeMap<NodeId, Vec<f64>>,
+}
+
+fn truncated<F: Float>(j: &Jet<F>, k: usize) -> Jet<F> {
+    Jet {
+        coeffs: j.coeffs.iter().take(k + 1).cloned().collect(),
+    }
+}
+
+/// The reverse sweep lifted to jets, from `loss` down, visiting the nodes `plan` asks for: coefficient 0 of each
+/// cotangent is the shared order-0 cotangent `delta0[n]`; higher ones are computed here, each input only to the
+/// order the plan needs at it. `fwd` are the forward jets of the same pass (`None` = constant).
 pub fn reverse_jets<F: Float>(
     graph: &Graph<F>,
     loss: NodeId,
     fwd: &[Option<Jet<F>>],
     delta0: &[Option<Tensor<F>>],
     plan: &ReversePlan,
-) -> Result<Vec<Option<Jet<F>>>> {
+    contract: &mut Contractions<'_, F>,
+) -> Result<ReverseJets<F>> {
     let max_order = plan.order_at.iter().copied().max().unwrap_or(0);
     let mut cot: Vec<Option<Jet<F>>> = vec![None; loss + 1];
+    let mut dots: BTreeMap<NodeId, Vec<f64>> = BTreeMap::new();
     for n in (0..=loss).rev() {
         let k = plan.order_at[n];
         if k == 0 {
@@ -94,35 +189,66 @@ pub fn reverse_jets<F: Float>(
             cot[n] = Some(gy);
             continue;
         };
-        let wanted: Vec<bool> = node.inputs.iter().map(|&i| plan.order_at[i] > 0).collect();
         let inputs_const = node.inputs.iter().all(|&i| fwd[i].is_none());
-        if !wanted.iter().any(|&w| w) || (inputs_const && gy.is_constant()) {
+        if inputs_const && gy.is_constant() {
             cot[n] = Some(gy);
             continue;
         }
-        let truncate = |j: Jet<F>| Jet {
-            coeffs: j.coeffs.into_iter().take(k + 1).collect(),
-        };
         let ins: Vec<Jet<F>> = node
             .inputs
             .iter()
             .map(|&i| match &fwd[i] {
-                Some(j) => truncate(j.clone()),
+                Some(j) => truncated(j, k),
                 None => Jet::constant(graph.value(i), k),
             })
             .collect();
         let y = match &fwd[n] {
-            Some(j) => truncate(j.clone()),
+            Some(j) => truncated(j, k),
             None => Jet::constant(node.value.clone(), k),
         };
-        let refs: Vec<&Jet<F>> = ins.iter().collect();
-        let grads = op.jet_vjp(&refs, &y, &gy, &wanted)?;
-        for ((&i, g), &w) in node.inputs.iter().zip(grads).zip(&wanted) {
-            let (Some(g), true) = (g, w) else { continue };
-            let acc = cot[i].get_or_insert_with(|| Jet::zero(max_order));
-            acc.accumulate(&g, 1)?;
+        // Contracted parameters: only <cotangent, u_p> is formed, by the op's own contraction rule.
+        for (slot, &i) in node.inputs.iter().enumerate() {
+            let ki = plan.order_at[i].min(k);
+            let (true, Some(v)) = (ki > 0, contract.dirs.get(&i)) else {
+                continue;
+            };
+            let ins_k: Vec<Jet<F>> = ins.iter().map(|j| truncated(j, ki)).collect();
+            let refs: Vec<&Jet<F>> = ins_k.iter().collect();
+            let cache = contract.caches.entry((n, slot)).or_default();
+            let d = op.contract_input(
+                &refs,
+                &truncated(&y, ki),
+                &truncated(&gy, ki),
+                slot,
+                v,
+                cache,
+            )?;
+            let acc = dots.entry(i).or_insert_with(|| vec![0.0; ki]);
+            acc.iter_mut().zip(d).for_each(|(a, d)| *a += d);
+        }
+        // Other inputs, grouped by the order each needs, so no coefficient is computed that nobody reads.
+        for ki in 1..=k {
+            let wanted: Vec<bool> = node
+                .inputs
+                .iter()
+                .map(|&i| plan.order_at[i].min(k) == ki && !contract.dirs.contains_key(&i))
+                .collect();
+            if !wanted.iter().any(|&w| w) {
+                continue;
+            }
+            let ins_k: Vec<Jet<F>> = ins.iter().map(|j| truncated(j, ki)).collect();
+            let refs: Vec<&Jet<F>> = ins_k.iter().collect();
+            let grads = op.jet_vjp(&refs, &truncated(&y, ki), &truncated(&gy, ki), &wanted)?;
+            for ((&i, g), &w) in node.inputs.iter().zip(grads).zip(&wanted) {
+                let (Some(g), true) = (g, w) else { continue };
+                let acc = cot[i].get_or_insert_with(|| Jet::zero(max_order));
+                acc.accumulate(&g, 1)?;
+            }
         }
         cot[n] = Some(gy);
     }
-    Ok(cot)
+    Ok(ReverseJets {
+        cotangents: cot,
+        dots,
+    })
 }

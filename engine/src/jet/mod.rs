@@ -18,6 +18,8 @@ mod rules;
 pub mod series;
 
 pub use elementwise::{unary_jet, unary_jet_times};
-pub use interpret::{forward_jets, reverse_jets, ReversePlan};
-pub use rules::{bilinear_jet, linear_jet};
+pub use interpret::{
+    forward_jets, forward_jets_shared, reverse_jets, Contractions, ReverseJets, ReversePlan,
+};
+pub use rules::{bilinear_contract, bilinear_jet, linear_jet};
 pub use series::Jet;

@@ -1,6 +1,6 @@
 //! The jet rules shared by kind: linear maps act per coefficient; bilinear maps take Cauchy products.
 
-use crate::error::Result;
+use crate::error::{EngineError, Result};
 use crate::float::Float;
 use crate::jet::series::{add_coeff_owned, Jet};
 use crate::tensor::Tensor;
@@ -51,4 +51,56 @@ pub fn bilinear_jet<F: Float>(
         out.coeffs[k] = acc;
     }
     Ok(out)
+}
+
+/// `<(δb)_k, v>` for `k = 1..=K` of a bilinear op `y = B(a, b)` whose second operand is the contracted input:
+/// `Σ_{i+j=k} <gy_i, B(a_j, v)>`. The two terms that do not depend on the group pass are cached:
+/// `P = B(a₀, v)` (slot 0) and `Q = B_aᵀ(gy₀, v)` (slot 1), so that `<gy₀, B(a_j, v)> = <Q, a_j>`; only
+/// `B(a_j, v)` with `i, j ≥ 1` is computed afresh. `product(a, v)` is `B(a, v)` and `adjoint_a(gy, v)` is
+/// `B_aᵀ(gy, v)`. (For a contracted first operand, swap the roles with the adjoints of the op.)
+pub fn bilinear_contract<F: Float>(
+    a: &Jet<F>,
+    gy: &Jet<F>,
+    v: &Tensor<F>,
+    cache: &mut Vec<Option<Tensor<F>>>,
+    product: impl Fn(&Tensor<F>, &Tensor<F>) -> Result<Tensor<F>>,
+    adjoint_a: impl Fn(&Tensor<F>, &Tensor<F>) -> Result<Tensor<F>>,
+) -> Result<Vec<f64>> {
+    if cache.len() < 2 {
+        cache.resize(2, None);
+    }
+    let order = gy.order();
+    let mut out = vec![0.0; order];
+    for k in 1..=order {
+        for i in 0..=k {
+            let j = k - i;
+            let (Some(gi), Some(aj)) = (gy.get(i), a.get(j)) else {
+                continue;
+            };
+            out[k - 1] += if j == 0 {
+                gi.dot_f64(cached(cache, 0, || product(aj, v))?)?
+            } else if i == 0 {
+                aj.dot_f64(cached(cache, 1, || adjoint_a(gi, v))?)?
+            } else {
+                gi.dot_f64(&product(aj, v)?)?
+            };
+        }
+    }
+    Ok(out)
+}
+
+/// The tensor in `cache[slot]`, computed by `make` the first time.
+fn cached<F: Float>(
+    cache: &mut [Option<Tensor<F>>],
+    slot: usize,
+    make: impl FnOnce() -> Result<Tensor<F>>,
+) -> Result<&Tensor<F>> {
+    let entry = &mut cache[slot];
+    if entry.is_none() {
+        *entry = Some(make()?);
+    }
+    entry.as_ref().ok_or_else(|| EngineError::Invalid {
+        op: "bilinear contraction",
+        reason: "cache slot left empty".into(),
+    })
 }

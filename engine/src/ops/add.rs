@@ -49,10 +49,23 @@ impl<F: Float> Op<F> for Add {
         j.coeffs[0] = Some(y0.clone());
         Ok(j)
     }
-    fn vjp(&self, _: &Graph<F>, _: &[NodeId], _: NodeId, gy: NodeId, w: &[bool]) -> Result<Vec<Option<NodeId>>> {
+    fn vjp(
+        &self,
+        _: &Graph<F>,
+        _: &[NodeId],
+        _: NodeId,
+        gy: NodeId,
+        w: &[bool],
+    ) -> Result<Vec<Option<NodeId>>> {
         Ok(w.iter().map(|&w| w.then_some(gy)).collect())
     }
-    fn jet_vjp(&self, _: &[&Jet<F>], _: &Jet<F>, gy: &Jet<F>, w: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
+    fn jet_vjp(
+        &self,
+        _: &[&Jet<F>],
+        _: &Jet<F>,
+        gy: &Jet<F>,
+        w: &[bool],
+    ) -> Result<Vec<Option<Jet<F>>>> {
         let g = linear_jet(gy, 1, |t| Ok(t.clone()))?;
         Ok(w.iter().map(|&w| w.then(|| g.clone())).collect())
     }
@@ -70,7 +83,14 @@ impl<F: Float> Op<F> for Sub {
         j.coeffs[0] = Some(y0.clone());
         Ok(j)
     }
-    fn vjp(&self, g: &Graph<F>, _: &[NodeId], _: NodeId, gy: NodeId, w: &[bool]) -> Result<Vec<Option<NodeId>>> {
+    fn vjp(
+        &self,
+        g: &Graph<F>,
+        _: &[NodeId],
+        _: NodeId,
+        gy: NodeId,
+        w: &[bool],
+    ) -> Result<Vec<Option<NodeId>>> {
         let gb = if w[1] {
             Some(g.apply(Arc::new(Scale(-1.0)), &[gy])?)
         } else {
@@ -78,9 +98,19 @@ impl<F: Float> Op<F> for Sub {
         };
         Ok(vec![w[0].then_some(gy), gb])
     }
-    fn jet_vjp(&self, _: &[&Jet<F>], _: &Jet<F>, gy: &Jet<F>, w: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
-        let ga = w[0].then(|| linear_jet(gy, 1, |t| Ok(t.clone()))).transpose()?;
-        let gb = w[1].then(|| linear_jet(gy, 1, |t| Ok(t.scale(-F::one())))).transpose()?;
+    fn jet_vjp(
+        &self,
+        _: &[&Jet<F>],
+        _: &Jet<F>,
+        gy: &Jet<F>,
+        w: &[bool],
+    ) -> Result<Vec<Option<Jet<F>>>> {
+        let ga = w[0]
+            .then(|| linear_jet(gy, 1, |t| Ok(t.clone())))
+            .transpose()?;
+        let gb = w[1]
+            .then(|| linear_jet(gy, 1, |t| Ok(t.scale(-F::one()))))
+            .transpose()?;
         Ok(vec![ga, gb])
     }
 }
@@ -97,20 +127,39 @@ impl<F: Float> Op<F> for Scale {
         j.coeffs[0] = Some(y0.clone());
         Ok(j)
     }
-    fn vjp(&self, g: &Graph<F>, _: &[NodeId], _: NodeId, gy: NodeId, _: &[bool]) -> Result<Vec<Option<NodeId>>> {
+    fn vjp(
+        &self,
+        g: &Graph<F>,
+        _: &[NodeId],
+        _: NodeId,
+        gy: NodeId,
+        _: &[bool],
+    ) -> Result<Vec<Option<NodeId>>> {
         Ok(vec![Some(g.apply(Arc::new(*self), &[gy])?)])
     }
-    fn jet_vjp(&self, _: &[&Jet<F>], _: &Jet<F>, gy: &Jet<F>, _: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
-        Ok(vec![Some(linear_jet(gy, 1, |t| Ok(t.scale(F::of(self.0))))?)])
+    fn jet_vjp(
+        &self,
+        _: &[&Jet<F>],
+        _: &Jet<F>,
+        gy: &Jet<F>,
+        _: &[bool],
+    ) -> Result<Vec<Option<Jet<F>>>> {
+        Ok(vec![Some(linear_jet(gy, 1, |t| {
+            Ok(t.scale(F::of(self.0)))
+        })?)])
     }
 }
 
 impl<'g, F: Float> Var<'g, F> {
     /// `self + other` (same shapes).
+    // Fallible (shapes are checked), so it cannot be the `std::ops` trait.
+    #[allow(clippy::should_implement_trait)]
     pub fn add(self, other: Var<'g, F>) -> Result<Self> {
         self.apply(Add, &[other])
     }
     /// `self - other` (same shapes).
+    // Fallible (shapes are checked), so it cannot be the `std::ops` trait.
+    #[allow(clippy::should_implement_trait)]
     pub fn sub(self, other: Var<'g, F>) -> Result<Self> {
         self.apply(Sub, &[other])
     }

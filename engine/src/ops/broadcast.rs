@@ -130,10 +130,23 @@ impl<F: Float> Op<F> for Broadcast {
         j.coeffs[0] = Some(y0.clone());
         Ok(j)
     }
-    fn vjp(&self, g: &Graph<F>, _: &[NodeId], _: NodeId, gy: NodeId, _: &[bool]) -> Result<Vec<Option<NodeId>>> {
+    fn vjp(
+        &self,
+        g: &Graph<F>,
+        _: &[NodeId],
+        _: NodeId,
+        gy: NodeId,
+        _: &[bool],
+    ) -> Result<Vec<Option<NodeId>>> {
         Ok(vec![Some(g.apply(Arc::new(SumTo(self.0.clone())), &[gy])?)])
     }
-    fn jet_vjp(&self, _: &[&Jet<F>], _: &Jet<F>, gy: &Jet<F>, _: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
+    fn jet_vjp(
+        &self,
+        _: &[&Jet<F>],
+        _: &Jet<F>,
+        gy: &Jet<F>,
+        _: &[bool],
+    ) -> Result<Vec<Option<Jet<F>>>> {
         Ok(vec![Some(linear_jet(gy, 1, |t| self.0.sum(t))?)])
     }
 }
@@ -150,10 +163,25 @@ impl<F: Float> Op<F> for SumTo {
         j.coeffs[0] = Some(y0.clone());
         Ok(j)
     }
-    fn vjp(&self, g: &Graph<F>, _: &[NodeId], _: NodeId, gy: NodeId, _: &[bool]) -> Result<Vec<Option<NodeId>>> {
-        Ok(vec![Some(g.apply(Arc::new(Broadcast(self.0.clone())), &[gy])?)])
+    fn vjp(
+        &self,
+        g: &Graph<F>,
+        _: &[NodeId],
+        _: NodeId,
+        gy: NodeId,
+        _: &[bool],
+    ) -> Result<Vec<Option<NodeId>>> {
+        Ok(vec![Some(
+            g.apply(Arc::new(Broadcast(self.0.clone())), &[gy])?,
+        )])
     }
-    fn jet_vjp(&self, _: &[&Jet<F>], _: &Jet<F>, gy: &Jet<F>, _: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
+    fn jet_vjp(
+        &self,
+        _: &[&Jet<F>],
+        _: &Jet<F>,
+        gy: &Jet<F>,
+        _: &[bool],
+    ) -> Result<Vec<Option<Jet<F>>>> {
         Ok(vec![Some(linear_jet(gy, 1, |t| self.0.broadcast(t))?)])
     }
 }

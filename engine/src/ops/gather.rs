@@ -55,7 +55,10 @@ impl IndexMap {
             });
         }
         let d = x.data();
-        Tensor::from_vec(self.out_shape.clone(), self.indices.iter().map(|&i| d[i]).collect())
+        Tensor::from_vec(
+            self.out_shape.clone(),
+            self.indices.iter().map(|&i| d[i]).collect(),
+        )
     }
 
     fn scatter<F: Float>(&self, g: &Tensor<F>) -> Result<Tensor<F>> {
@@ -94,10 +97,25 @@ impl<F: Float> Op<F> for Gather {
         j.coeffs[0] = Some(y0.clone());
         Ok(j)
     }
-    fn vjp(&self, g: &Graph<F>, _: &[NodeId], _: NodeId, gy: NodeId, _: &[bool]) -> Result<Vec<Option<NodeId>>> {
-        Ok(vec![Some(g.apply(Arc::new(ScatterAdd(self.0.clone())), &[gy])?)])
+    fn vjp(
+        &self,
+        g: &Graph<F>,
+        _: &[NodeId],
+        _: NodeId,
+        gy: NodeId,
+        _: &[bool],
+    ) -> Result<Vec<Option<NodeId>>> {
+        Ok(vec![Some(
+            g.apply(Arc::new(ScatterAdd(self.0.clone())), &[gy])?,
+        )])
     }
-    fn jet_vjp(&self, _: &[&Jet<F>], _: &Jet<F>, gy: &Jet<F>, _: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
+    fn jet_vjp(
+        &self,
+        _: &[&Jet<F>],
+        _: &Jet<F>,
+        gy: &Jet<F>,
+        _: &[bool],
+    ) -> Result<Vec<Option<Jet<F>>>> {
         Ok(vec![Some(linear_jet(gy, 1, |t| self.0.scatter(t))?)])
     }
 }
@@ -114,10 +132,25 @@ impl<F: Float> Op<F> for ScatterAdd {
         j.coeffs[0] = Some(y0.clone());
         Ok(j)
     }
-    fn vjp(&self, g: &Graph<F>, _: &[NodeId], _: NodeId, gy: NodeId, _: &[bool]) -> Result<Vec<Option<NodeId>>> {
-        Ok(vec![Some(g.apply(Arc::new(Gather(self.0.clone())), &[gy])?)])
+    fn vjp(
+        &self,
+        g: &Graph<F>,
+        _: &[NodeId],
+        _: NodeId,
+        gy: NodeId,
+        _: &[bool],
+    ) -> Result<Vec<Option<NodeId>>> {
+        Ok(vec![Some(
+            g.apply(Arc::new(Gather(self.0.clone())), &[gy])?,
+        )])
     }
-    fn jet_vjp(&self, _: &[&Jet<F>], _: &Jet<F>, gy: &Jet<F>, _: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
+    fn jet_vjp(
+        &self,
+        _: &[&Jet<F>],
+        _: &Jet<F>,
+        gy: &Jet<F>,
+        _: &[bool],
+    ) -> Result<Vec<Option<Jet<F>>>> {
         Ok(vec![Some(linear_jet(gy, 1, |t| self.0.gather(t))?)])
     }
 }

@@ -65,7 +65,9 @@ impl<F: Float> Op<F> for LogSoftmax {
         let mut shifted = z.clone();
         shifted.coeffs[0] = Some(y0.clone());
         let e0 = y0.map(|v| v.exp());
-        let e = unary_jet(&shifted, &e0, |i, _, d| d.iter_mut().for_each(|v| *v = e0.data()[i]))?;
+        let e = unary_jet(&shifted, &e0, |i, _, d| {
+            d.iter_mut().for_each(|v| *v = e0.data()[i])
+        })?;
         let s = linear_jet(&e, 0, |t| view.sum(t))?;
         let s0 = s.get(0).cloned().unwrap_or_else(|| Tensor::zeros(&[b]));
         let l0 = s0.map(|v| v.ln());
@@ -84,7 +86,14 @@ impl<F: Float> Op<F> for LogSoftmax {
         }
         Ok(out)
     }
-    fn vjp(&self, g: &Graph<F>, _: &[NodeId], y: NodeId, gy: NodeId, _: &[bool]) -> Result<Vec<Option<NodeId>>> {
+    fn vjp(
+        &self,
+        g: &Graph<F>,
+        _: &[NodeId],
+        y: NodeId,
+        gy: NodeId,
+        _: &[bool],
+    ) -> Result<Vec<Option<NodeId>>> {
         let (b, k) = rows(&g.value(y))?;
         let view = row_view(b, k);
         let p = g.apply(Arc::new(Unary::of(UnaryFn::Exp)), &[y])?;
@@ -93,7 +102,13 @@ impl<F: Float> Op<F> for LogSoftmax {
         let ps = g.apply(Arc::new(Mul), &[p, sb])?;
         Ok(vec![Some(g.apply(Arc::new(Sub), &[gy, ps])?)])
     }
-    fn jet_vjp(&self, _: &[&Jet<F>], y: &Jet<F>, gy: &Jet<F>, _: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
+    fn jet_vjp(
+        &self,
+        _: &[&Jet<F>],
+        y: &Jet<F>,
+        gy: &Jet<F>,
+        _: &[bool],
+    ) -> Result<Vec<Option<Jet<F>>>> {
         let Some(y0) = y.get(0) else {
             return Err(EngineError::Invalid {
                 op: "log_softmax jet vjp",
@@ -103,7 +118,9 @@ impl<F: Float> Op<F> for LogSoftmax {
         let (b, k) = rows(y0)?;
         let view = row_view(b, k);
         let p0 = y0.map(|v| v.exp());
-        let p = unary_jet(y, &p0, |i, _, d| d.iter_mut().for_each(|v| *v = p0.data()[i]))?;
+        let p = unary_jet(y, &p0, |i, _, d| {
+            d.iter_mut().for_each(|v| *v = p0.data()[i])
+        })?;
         let sb = linear_jet(gy, 0, |t| view.broadcast(&view.sum(t)?))?;
         let ps = bilinear_jet(&p, &sb, 1, gy.order(), mul_into)?;
         let mut out = Jet::zero(gy.order());

@@ -6,8 +6,8 @@ use crate::cpu::gemm::{matmul, Layout};
 use crate::error::{EngineError, Result};
 use crate::float::Float;
 use crate::graph::{Graph, NodeId, Var};
-use crate::jet::{bilinear_jet, Jet};
-use crate::op::Op;
+use crate::jet::{bilinear_contract, bilinear_jet, Jet};
+use crate::op::{ContractCache, Op};
 use crate::tensor::Tensor;
 
 /// `C = op(A) · op(B)`, where `op` transposes when the flag is set. A linear layer is `x · Wᵀ`: `MatMul { ta:
@@ -65,7 +65,18 @@ impl MatMul {
                         rhs: vec![m, n],
                     });
                 }
-                matmul(m, n, k, a.data(), la, b.data(), lb, acc.data_mut(), true, true);
+                matmul(
+                    m,
+                    n,
+                    k,
+                    a.data(),
+                    la,
+                    b.data(),
+                    lb,
+                    acc.data_mut(),
+                    true,
+                    true,
+                );
                 Ok(None)
             }
             None => {
@@ -81,9 +92,21 @@ impl MatMul {
     fn adjoint_a(&self) -> (MatMul, bool) {
         if self.ta {
             // A = (gC·op(B)ᵀ)ᵀ = op(B) · gCᵀ
-            (MatMul { ta: self.tb, tb: true }, false)
+            (
+                MatMul {
+                    ta: self.tb,
+                    tb: true,
+                },
+                false,
+            )
         } else {
-            (MatMul { ta: false, tb: !self.tb }, true)
+            (
+                MatMul {
+                    ta: false,
+                    tb: !self.tb,
+                },
+                true,
+            )
         }
     }
 
@@ -91,9 +114,21 @@ impl MatMul {
     fn adjoint_b(&self) -> (MatMul, bool) {
         if self.tb {
             // B = (op(A)ᵀ·gC)ᵀ = gCᵀ · op(A)
-            (MatMul { ta: true, tb: self.ta }, true)
+            (
+                MatMul {
+                    ta: true,
+                    tb: self.ta,
+                },
+                true,
+            )
         } else {
-            (MatMul { ta: !self.ta, tb: false }, false)
+            (
+                MatMul {
+                    ta: !self.ta,
+                    tb: false,
+                },
+                false,
+            )
         }
     }
 }
@@ -102,17 +137,32 @@ impl<F: Float> Op<F> for MatMul {
     fn name(&self) -> &'static str {
         "matmul"
     }
+    fn is_bilinear(&self) -> bool {
+        true
+    }
     fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        self.product_into(x[0], x[1], None)?.ok_or_else(|| unreachable_none())
+        self.product_into(x[0], x[1], None)?
+            .ok_or_else(unreachable_none)
     }
     fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
-        let mut j = bilinear_jet(x[0], x[1], 1, x[0].order(), |a, b, acc| self.product_into(a, b, acc))?;
+        let mut j = bilinear_jet(x[0], x[1], 1, x[0].order(), |a, b, acc| {
+            self.product_into(a, b, acc)
+        })?;
         j.coeffs[0] = Some(y0.clone());
         Ok(j)
     }
-    fn vjp(&self, g: &Graph<F>, x: &[NodeId], _: NodeId, gy: NodeId, w: &[bool]) -> Result<Vec<Option<NodeId>>> {
+    fn vjp(
+        &self,
+        g: &Graph<F>,
+        x: &[NodeId],
+        _: NodeId,
+        gy: NodeId,
+        w: &[bool],
+    ) -> Result<Vec<Option<NodeId>>> {
         let mut out = vec![None, None];
-        for (slot, (op, g_first), other) in [(0, self.adjoint_a(), x[1]), (1, self.adjoint_b(), x[0])] {
+        for (slot, (op, g_first), other) in
+            [(0, self.adjoint_a(), x[1]), (1, self.adjoint_b(), x[0])]
+        {
             if w[slot] {
                 let ins = if g_first { [gy, other] } else { [other, gy] };
                 out[slot] = Some(g.apply(Arc::new(op), &ins)?);
@@ -120,10 +170,18 @@ impl<F: Float> Op<F> for MatMul {
         }
         Ok(out)
     }
-    fn jet_vjp(&self, x: &[&Jet<F>], _: &Jet<F>, gy: &Jet<F>, w: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
+    fn jet_vjp(
+        &self,
+        x: &[&Jet<F>],
+        _: &Jet<F>,
+        gy: &Jet<F>,
+        w: &[bool],
+    ) -> Result<Vec<Option<Jet<F>>>> {
         let k = gy.order();
         let mut out = vec![None, None];
-        for (slot, (op, g_first), other) in [(0, self.adjoint_a(), x[1]), (1, self.adjoint_b(), x[0])] {
+        for (slot, (op, g_first), other) in
+            [(0, self.adjoint_a(), x[1]), (1, self.adjoint_b(), x[0])]
+        {
             if w[slot] {
                 let j = if g_first {
                     bilinear_jet(gy, other, 1, k, |a, b, acc| op.product_into(a, b, acc))?
@@ -134,6 +192,57 @@ impl<F: Float> Op<F> for MatMul {
             }
         }
         Ok(out)
+    }
+    fn contract_input(
+        &self,
+        x: &[&Jet<F>],
+        _: &Jet<F>,
+        gy: &Jet<F>,
+        input: usize,
+        v: &Tensor<F>,
+        cache: &mut ContractCache<F>,
+    ) -> Result<Vec<f64>> {
+        let fresh = |a: &Tensor<F>, b: &Tensor<F>| {
+            self.product_into(a, b, None)?.ok_or_else(unreachable_none)
+        };
+        if input == 1 {
+            let (op, g_first) = self.adjoint_a();
+            bilinear_contract(
+                x[0],
+                gy,
+                v,
+                cache,
+                |a, v| fresh(a, v),
+                |g, v| Self::apply_adjoint(op, g_first, g, v),
+            )
+        } else {
+            let (op, g_first) = self.adjoint_b();
+            bilinear_contract(
+                x[1],
+                gy,
+                v,
+                cache,
+                |b, v| fresh(v, b),
+                |g, v| Self::apply_adjoint(op, g_first, g, v),
+            )
+        }
+    }
+}
+
+impl MatMul {
+    /// Applies an adjoint product `(op, g_first)` to the cotangent `gy` and the other operand.
+    fn apply_adjoint<F: Float>(
+        op: MatMul,
+        g_first: bool,
+        gy: &Tensor<F>,
+        other: &Tensor<F>,
+    ) -> Result<Tensor<F>> {
+        let r = if g_first {
+            op.product_into(gy, other, None)?
+        } else {
+            op.product_into(other, gy, None)?
+        };
+        r.ok_or_else(unreachable_none)
     }
 }
 
@@ -147,10 +256,22 @@ fn unreachable_none() -> EngineError {
 impl<'g, F: Float> Var<'g, F> {
     /// `self · other` for rank-2 tensors.
     pub fn matmul(self, other: Var<'g, F>) -> Result<Self> {
-        self.apply(MatMul { ta: false, tb: false }, &[other])
+        self.apply(
+            MatMul {
+                ta: false,
+                tb: false,
+            },
+            &[other],
+        )
     }
     /// `self · otherᵀ`: a linear layer with a PyTorch `[out, in]` weight.
     pub fn matmul_t(self, other: Var<'g, F>) -> Result<Self> {
-        self.apply(MatMul { ta: false, tb: true }, &[other])
+        self.apply(
+            MatMul {
+                ta: false,
+                tb: true,
+            },
+            &[other],
+        )
     }
 }

@@ -9,9 +9,11 @@
 
 pub mod add;
 pub mod broadcast;
+pub mod conv;
 pub mod elementwise;
 pub mod gather;
 pub mod log_softmax;
 pub mod matmul;
 pub mod mul;
+pub mod pool;
 pub mod reshape;

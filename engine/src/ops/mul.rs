@@ -16,7 +16,11 @@ use crate::tensor::{Tensor, PAR_CHUNK, PAR_THRESHOLD};
 pub struct Mul;
 
 /// `acc += a ⊙ b` in place, or a fresh `a ⊙ b` when there is no accumulator.
-pub(crate) fn mul_into<F: Float>(a: &Tensor<F>, b: &Tensor<F>, acc: Option<&mut Tensor<F>>) -> Result<Option<Tensor<F>>> {
+pub(crate) fn mul_into<F: Float>(
+    a: &Tensor<F>,
+    b: &Tensor<F>,
+    acc: Option<&mut Tensor<F>>,
+) -> Result<Option<Tensor<F>>> {
     match acc {
         None => Ok(Some(a.zip_map(b, "mul", |x, y| x * y)?)),
         Some(acc) => {
@@ -46,6 +50,9 @@ impl<F: Float> Op<F> for Mul {
     fn name(&self) -> &'static str {
         "mul"
     }
+    fn is_bilinear(&self) -> bool {
+        true
+    }
     fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
         x[0].zip_map(x[1], "mul", |a, b| a * b)
     }
@@ -54,21 +61,48 @@ impl<F: Float> Op<F> for Mul {
         j.coeffs[0] = Some(y0.clone());
         Ok(j)
     }
-    fn vjp(&self, g: &Graph<F>, x: &[NodeId], _: NodeId, gy: NodeId, w: &[bool]) -> Result<Vec<Option<NodeId>>> {
-        let ga = if w[0] { Some(g.apply(Arc::new(Mul), &[gy, x[1]])?) } else { None };
-        let gb = if w[1] { Some(g.apply(Arc::new(Mul), &[gy, x[0]])?) } else { None };
+    fn vjp(
+        &self,
+        g: &Graph<F>,
+        x: &[NodeId],
+        _: NodeId,
+        gy: NodeId,
+        w: &[bool],
+    ) -> Result<Vec<Option<NodeId>>> {
+        let ga = if w[0] {
+            Some(g.apply(Arc::new(Mul), &[gy, x[1]])?)
+        } else {
+            None
+        };
+        let gb = if w[1] {
+            Some(g.apply(Arc::new(Mul), &[gy, x[0]])?)
+        } else {
+            None
+        };
         Ok(vec![ga, gb])
     }
-    fn jet_vjp(&self, x: &[&Jet<F>], _: &Jet<F>, gy: &Jet<F>, w: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
+    fn jet_vjp(
+        &self,
+        x: &[&Jet<F>],
+        _: &Jet<F>,
+        gy: &Jet<F>,
+        w: &[bool],
+    ) -> Result<Vec<Option<Jet<F>>>> {
         let k = gy.order();
-        let ga = w[0].then(|| bilinear_jet(gy, x[1], 1, k, mul_into)).transpose()?;
-        let gb = w[1].then(|| bilinear_jet(gy, x[0], 1, k, mul_into)).transpose()?;
+        let ga = w[0]
+            .then(|| bilinear_jet(gy, x[1], 1, k, mul_into))
+            .transpose()?;
+        let gb = w[1]
+            .then(|| bilinear_jet(gy, x[0], 1, k, mul_into))
+            .transpose()?;
         Ok(vec![ga, gb])
     }
 }
 
 impl<'g, F: Float> Var<'g, F> {
     /// `self ⊙ other` (same shapes).
+    // Fallible (shapes are checked), so it cannot be the `std::ops` trait.
+    #[allow(clippy::should_implement_trait)]
     pub fn mul(self, other: Var<'g, F>) -> Result<Self> {
         self.apply(Mul, &[other])
     }

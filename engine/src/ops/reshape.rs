@@ -30,14 +30,27 @@ impl<F: Float> Op<F> for Reshape {
         j.coeffs[0] = Some(y0.clone());
         Ok(j)
     }
-    fn vjp(&self, g: &Graph<F>, _: &[NodeId], _: NodeId, gy: NodeId, _: &[bool]) -> Result<Vec<Option<NodeId>>> {
+    fn vjp(
+        &self,
+        g: &Graph<F>,
+        _: &[NodeId],
+        _: NodeId,
+        gy: NodeId,
+        _: &[bool],
+    ) -> Result<Vec<Option<NodeId>>> {
         let back = Reshape {
             from: self.to.clone(),
             to: self.from.clone(),
         };
         Ok(vec![Some(g.apply(Arc::new(back), &[gy])?)])
     }
-    fn jet_vjp(&self, _: &[&Jet<F>], _: &Jet<F>, gy: &Jet<F>, _: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
+    fn jet_vjp(
+        &self,
+        _: &[&Jet<F>],
+        _: &Jet<F>,
+        gy: &Jet<F>,
+        _: &[bool],
+    ) -> Result<Vec<Option<Jet<F>>>> {
         Ok(vec![Some(linear_jet(gy, 1, |t| t.reshape(&self.from))?)])
     }
 }

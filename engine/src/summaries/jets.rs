@@ -3,8 +3,10 @@
 use crate::error::Result;
 use crate::float::Float;
 use crate::graph::{Graph, NodeId};
-use crate::jet::{forward_jets, reverse_jets, ReversePlan};
-use crate::summaries::problem::{contract, Direction, Groups, Summaries, SummaryOptions};
+use std::collections::BTreeMap;
+
+use crate::jet::{forward_jets_shared, reverse_jets, Contractions, ReverseJets, ReversePlan};
+use crate::summaries::problem::{Direction, Groups, Summaries, SummaryOptions};
 use crate::tensor::Tensor;
 
 /// The order-0 work every group pass shares: the loss, the cotangent of every node, and where each group first
@@ -19,7 +21,7 @@ pub(crate) struct SharedOrderZero<F: Float> {
 impl<F: Float> SharedOrderZero<F> {
     pub fn new(graph: &Graph<F>, loss: NodeId, groups: &Groups) -> Result<Self> {
         let params = groups.all_params();
-        let cot = graph.backward(loss, &params, false)?;
+        let cot = graph.backward_intermediates(loss, &params)?;
         let delta0 = cot.iter().map(|c| c.map(|id| graph.value(id))).collect();
         let mut first_use_of = vec![usize::MAX; loss + 1];
         for n in 0..=loss {
@@ -30,7 +32,12 @@ impl<F: Float> SharedOrderZero<F> {
         let first_use = groups
             .groups()
             .iter()
-            .map(|g| g.iter().map(|&p| first_use_of.get(p).copied().unwrap_or(usize::MAX)).min().unwrap_or(usize::MAX))
+            .map(|g| {
+                g.iter()
+                    .map(|&p| first_use_of.get(p).copied().unwrap_or(usize::MAX))
+                    .min()
+                    .unwrap_or(usize::MAX)
+            })
             .collect();
         Ok(Self {
             loss_value: graph.value(loss).sum_f64(),
@@ -57,19 +64,19 @@ pub fn jet_summaries<F: Float>(
     dir.check(graph, groups)?;
     let s_count = groups.len();
     let shared = SharedOrderZero::new(graph, loss, groups)?;
-    let gbar = groups
-        .groups()
-        .iter()
-        .map(|g| contract(g, dir, |p| shared.delta0[p].clone()))
-        .collect::<Result<Vec<f64>>>()?;
+    let mut gbar = vec![0.0; s_count];
     let mut hbar = vec![vec![None::<f64>; s_count]; s_count];
     let mut d3 = vec![0.0; s_count];
     let mut slices = opts.d3_slices.then(|| vec![vec![0.0; s_count]; s_count]);
+    let mut contractions = Contractions::new(directions(groups, dir));
     for s in 0..s_count {
         let needed: Vec<usize> = (0..s_count)
             .filter(|&t| opts.d3_slices || shared.first_use[t] >= shared.first_use[s])
             .collect();
-        let needed_params: Vec<NodeId> = needed.iter().flat_map(|&t| groups.groups()[t].iter().copied()).collect();
+        let needed_params: Vec<NodeId> = needed
+            .iter()
+            .flat_map(|&t| groups.groups()[t].iter().copied())
+            .collect();
         let own = &groups.groups()[s];
         let order1 = graph.depends_on(loss, &needed_params)?;
         let order2 = if opts.d3_slices {
@@ -78,23 +85,30 @@ pub fn jet_summaries<F: Float>(
             graph.depends_on(loss, own)?
         };
         let plan = ReversePlan {
-            order_at: order1.iter().zip(&order2).map(|(&a, &b)| if b { 2 } else { usize::from(a) }).collect(),
+            order_at: order1
+                .iter()
+                .zip(&order2)
+                .map(|(&a, &b)| if b { 2 } else { usize::from(a) })
+                .collect(),
         };
-        let seeds: Vec<(NodeId, Vec<Option<Tensor<F>>>)> =
-            own.iter().map(|&p| (p, vec![dir.get(p).cloned()])).collect();
-        let fwd = forward_jets(graph, loss, &seeds, 2)?;
-        let cot = reverse_jets(graph, loss, &fwd, &shared.delta0, &plan)?;
-        let coef = |k: usize| {
-            let cot = &cot;
-            move |p: NodeId| cot.get(p).and_then(|j| j.as_ref()).and_then(|j| j.get(k).cloned())
-        };
+        let seeds: Vec<(NodeId, Vec<Option<Tensor<F>>>)> = own
+            .iter()
+            .map(|&p| (p, vec![dir.get(p).cloned()]))
+            .collect();
+        let fwd = forward_jets_shared(graph, loss, &seeds, 2, Some(&mut contractions))?;
+        // The loss along θ + t·u_s has first coefficient <∇L, u_s>: gbar without any parameter gradient.
+        gbar[s] = fwd[loss]
+            .as_ref()
+            .and_then(|j| j.get(1))
+            .map_or(0.0, |c| c.sum_f64());
+        let rev = reverse_jets(graph, loss, &fwd, &shared.delta0, &plan, &mut contractions)?;
         for &t in &needed {
-            hbar[s][t] = Some(contract(&groups.groups()[t], dir, coef(1))?);
+            hbar[s][t] = Some(dot_sum(&rev, &groups.groups()[t], 1));
             if let Some(sl) = slices.as_mut() {
-                sl[s][t] = 2.0 * contract(&groups.groups()[t], dir, coef(2))?;
+                sl[s][t] = 2.0 * dot_sum(&rev, &groups.groups()[t], 2);
             }
         }
-        d3[s] = 2.0 * contract(own, dir, coef(2))?;
+        d3[s] = 2.0 * dot_sum(&rev, own, 2);
     }
     Ok(Summaries {
         loss: shared.loss_value,
@@ -138,16 +152,38 @@ pub(crate) fn cubic_row<F: Float>(
     };
     let seeds: Vec<(NodeId, Vec<Option<Tensor<F>>>)> = along
         .iter()
-        .flat_map(|&s| groups.groups()[s].iter().map(|&p| (p, vec![dir.get(p).cloned()])))
+        .flat_map(|&s| {
+            groups.groups()[s]
+                .iter()
+                .map(|&p| (p, vec![dir.get(p).cloned()]))
+        })
         .collect();
-    let fwd = forward_jets(graph, loss, &seeds, 2)?;
-    let cot = reverse_jets(graph, loss, &fwd, &shared.delta0, &plan)?;
-    groups
+    let mut contractions = Contractions::new(directions(groups, dir));
+    let fwd = forward_jets_shared(graph, loss, &seeds, 2, Some(&mut contractions))?;
+    let rev = reverse_jets(graph, loss, &fwd, &shared.delta0, &plan, &mut contractions)?;
+    Ok(groups
         .groups()
         .iter()
-        .map(|g| {
-            let c2 = |p: NodeId| cot.get(p).and_then(|j| j.as_ref()).and_then(|j| j.get(2).cloned());
-            Ok(2.0 * contract(g, dir, c2)?)
-        })
+        .map(|g| 2.0 * dot_sum(&rev, g, 2))
+        .collect())
+}
+
+/// The direction of every parameter of the partition, for contraction.
+fn directions<'a, F: Float>(
+    groups: &Groups,
+    dir: &'a Direction<F>,
+) -> BTreeMap<NodeId, &'a Tensor<F>> {
+    groups
+        .all_params()
+        .into_iter()
+        .filter_map(|p| dir.get(p).map(|u| (p, u)))
         .collect()
+}
+
+/// `Σ_{p ∈ group} <(δp)_k, u_p>` from a sweep's contractions (zero where the sweep did not reach).
+fn dot_sum<F: Float>(rev: &ReverseJets<F>, group: &[NodeId], k: usize) -> f64 {
+    group
+        .iter()
+        .filter_map(|p| rev.dots.get(p).and_then(|d| d.get(k - 1)))
+        .sum()
 }

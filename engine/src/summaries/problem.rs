@@ -107,7 +107,11 @@ impl<F: Float> Direction<F> {
             if u.shape() != node.value.shape() {
                 return Err(EngineError::InvalidDirection {
                     name,
-                    reason: format!("shape {:?}, parameter has {:?}", u.shape(), node.value.shape()),
+                    reason: format!(
+                        "shape {:?}, parameter has {:?}",
+                        u.shape(),
+                        node.value.shape()
+                    ),
                 });
             }
         }
@@ -116,7 +120,11 @@ impl<F: Float> Direction<F> {
 }
 
 /// The gradient of `loss` on the graph's batch as a direction (the default direction of the CLI).
-pub fn gradient_direction<F: Float>(graph: &Graph<F>, loss: NodeId, groups: &Groups) -> Result<Direction<F>> {
+pub fn gradient_direction<F: Float>(
+    graph: &Graph<F>,
+    loss: NodeId,
+    groups: &Groups,
+) -> Result<Direction<F>> {
     let params = groups.all_params();
     let grads = graph.grad(loss, &params)?;
     let mut d = Direction::new();

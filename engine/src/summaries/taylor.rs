@@ -26,14 +26,20 @@ pub fn taylor_terms<F: Float>(
         });
     }
     dir.check(graph, groups)?;
-    let seeds: Vec<(NodeId, Vec<Option<Tensor<F>>>)> =
-        groups.all_params().into_iter().map(|p| (p, vec![dir.get(p).cloned()])).collect();
+    let seeds: Vec<(NodeId, Vec<Option<Tensor<F>>>)> = groups
+        .all_params()
+        .into_iter()
+        .map(|p| (p, vec![dir.get(p).cloned()]))
+        .collect();
     let jets = forward_jets(graph, loss, &seeds, max_order)?;
     let mut fact = 1.0;
     (1..=max_order)
         .map(|k| {
             fact *= k as f64;
-            let c = jets[loss].as_ref().and_then(|j| j.get(k)).map_or(0.0, |t| t.sum_f64());
+            let c = jets[loss]
+                .as_ref()
+                .and_then(|j| j.get(k))
+                .map_or(0.0, |t| t.sum_f64());
             Ok(c * fact)
         })
         .collect()
@@ -62,7 +68,9 @@ pub fn full_d3<F: Float>(
                 diag_rows[a].clone()
             } else {
                 let vv = cubic_row(graph, loss, groups, dir, &shared, &[a, b])?;
-                (0..s_count).map(|c| 0.5 * (vv[c] - diag_rows[a][c] - diag_rows[b][c])).collect()
+                (0..s_count)
+                    .map(|c| 0.5 * (vv[c] - diag_rows[a][c] - diag_rows[b][c]))
+                    .collect()
             };
             for (c, &v) in row.iter().enumerate().skip(b) {
                 out.insert((a, b, c), v);

@@ -32,7 +32,11 @@ pub enum UnaryFn {
 
 /// `p'` of a polynomial given by coefficients.
 fn poly_deriv(p: &[f64]) -> Vec<f64> {
-    p.iter().enumerate().skip(1).map(|(i, c)| c * i as f64).collect()
+    p.iter()
+        .enumerate()
+        .skip(1)
+        .map(|(i, c)| c * i as f64)
+        .collect()
 }
 
 /// `p · q`.
@@ -64,6 +68,22 @@ fn tanh_polys() -> &'static [Vec<f64>] {
 fn sigmoid_polys() -> &'static [Vec<f64>] {
     static P: OnceLock<Vec<Vec<f64>>> = OnceLock::new();
     P.get_or_init(|| derivative_polys(&[0.0, 1.0, -1.0]))
+}
+
+/// tanh and its first three derivatives at `x`, given `y = tanh x`.
+#[inline]
+fn tanh_low<F: Float>(y: F) -> [F; 4] {
+    let two = F::of(2.0);
+    let d1 = F::one() - y * y;
+    [y, d1, -two * y * d1, d1 * (F::of(6.0) * y * y - two)]
+}
+
+/// σ and its first three derivatives at `x`, given `s = σ(x)`.
+#[inline]
+fn sigmoid_low<F: Float>(s: F) -> [F; 4] {
+    let d1 = s * (F::one() - s);
+    let c = F::one() - F::of(2.0) * s;
+    [s, d1, d1 * c, d1 * (c * c - F::of(2.0) * d1)]
 }
 
 /// `p⁽ᵈ⁾(x) = Σ_{i≥d} c_i · i!/(i−d)! · x^{i−d}`, without allocating.
@@ -115,10 +135,17 @@ impl UnaryFn {
         let y = || fx.unwrap_or_else(|| self.value(x));
         match self {
             UnaryFn::Tanh | UnaryFn::Sigmoid => {
-                let ps = if matches!(self, UnaryFn::Tanh) { tanh_polys() } else { sigmoid_polys() };
                 let y = y();
-                for (m, o) in out.iter_mut().enumerate() {
-                    *o = ps.get(first + m).map_or(F::nan(), |p| horner(p, y));
+                let tanh = matches!(self, UnaryFn::Tanh);
+                if first + out.len() <= 4 {
+                    // Closed forms for the orders training uses: the polynomial tables below are exact but slower.
+                    let all = if tanh { tanh_low(y) } else { sigmoid_low(y) };
+                    out.copy_from_slice(&all[first..first + out.len()]);
+                } else {
+                    let ps = if tanh { tanh_polys() } else { sigmoid_polys() };
+                    for (m, o) in out.iter_mut().enumerate() {
+                        *o = ps.get(first + m).map_or(F::nan(), |p| horner(p, y));
+                    }
                 }
             }
             UnaryFn::Elu(a) => {

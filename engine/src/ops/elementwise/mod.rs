@@ -66,7 +66,14 @@ impl<F: Float> Op<F> for Unary {
             self.f.derivs(x0, fy.map(|y| y[i]), self.deriv, d)
         })
     }
-    fn vjp(&self, g: &Graph<F>, x: &[NodeId], y: NodeId, gy: NodeId, _: &[bool]) -> Result<Vec<Option<NodeId>>> {
+    fn vjp(
+        &self,
+        g: &Graph<F>,
+        x: &[NodeId],
+        y: NodeId,
+        gy: NodeId,
+        _: &[bool],
+    ) -> Result<Vec<Option<NodeId>>> {
         let slope = match self.derivative_of_output() {
             Some(p) => g.apply(Arc::new(Unary::of(p)), &[y])?,
             None => {
@@ -79,8 +86,18 @@ impl<F: Float> Op<F> for Unary {
         };
         Ok(vec![Some(g.apply(Arc::new(Mul), &[gy, slope])?)])
     }
-    fn jet_vjp(&self, x: &[&Jet<F>], y: &Jet<F>, gy: &Jet<F>, _: &[bool]) -> Result<Vec<Option<Jet<F>>>> {
-        let fy = if self.deriv == 0 { y.get(0).map(|t| t.data()) } else { None };
+    fn jet_vjp(
+        &self,
+        x: &[&Jet<F>],
+        y: &Jet<F>,
+        gy: &Jet<F>,
+        _: &[bool],
+    ) -> Result<Vec<Option<Jet<F>>>> {
+        let fy = if self.deriv == 0 {
+            y.get(0).map(|t| t.data())
+        } else {
+            None
+        };
         let j = unary_jet_times(x[0], gy, |i, x0, d| {
             self.f.derivs(x0, fy.map(|y| y[i]), self.deriv + 1, d)
         })?;
