@@ -1,0 +1,45 @@
+//! Errors of the command line, each with the exit code a script can test.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// What can stop a command.
+#[derive(Debug, Error)]
+pub enum CliError {
+    /// Models, data, weights, partitions: the input named in the message is wrong.
+    #[error("{0}")]
+    Nets(#[from] jetnewton_nets::NetsError),
+    /// An op refused its operands (shapes, ranges).
+    #[error("{0}")]
+    Engine(#[from] jetnewton_engine::EngineError),
+    /// A flag whose value does not make sense.
+    #[error("--{flag}: {reason}")]
+    Flag {
+        /// The flag, without dashes.
+        flag: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
+    /// A file that cannot be written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The operating system's error.
+        source: std::io::Error,
+    },
+    /// Output that cannot be serialised.
+    #[error("json: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl CliError {
+    /// 2 for bad input (flags, files, shapes): the convention of command-line tools, and clap's own for usage.
+    pub fn exit_code(&self) -> u8 {
+        2
+    }
+}
+
+/// Result alias of the command line.
+pub type Result<T> = std::result::Result<T, CliError>;

@@ -1,0 +1,71 @@
+//! The `jetnewton` command line: argument parsing and one module per subcommand.
+
+mod error;
+mod grad;
+mod measure;
+mod summaries;
+mod timing;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+pub use error::{CliError, Result};
+
+/// jetnewton: Newton's method for neural networks through a summary of higher-order derivatives.
+#[derive(Debug, Parser)]
+#[command(name = "jetnewton", version, about, long_about = None)]
+pub struct Cli {
+    /// Worker threads for the CPU kernels (default: all cores).
+    #[arg(long, global = true)]
+    pub threads: Option<usize>,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Per-layer gradient norms of a model on a minibatch of the embedded 8×8 digits.
+    Grad(grad::GradArgs),
+    /// gbar, hbar and diag D³ of a model on given weights, batch and direction, as one JSON object.
+    Summaries(summaries::SummariesArgs),
+    /// Time the gradient, the summaries by jets and by double backward on a seeded synthetic batch.
+    Timing(timing::TimingArgs),
+}
+
+/// Precision of the computation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Dtype {
+    /// 32-bit floats (training).
+    F32,
+    /// 64-bit floats (checks and exchange with PyTorch's double-backward fixtures).
+    F64,
+}
+
+/// How the summaries are computed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Method {
+    /// One jet pass per group, sharing the order-0 work.
+    Jet,
+    /// Reverse-over-reverse differentiation (the paper's code path).
+    DoubleBackward,
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    if let Some(n) = cli.threads {
+        if n == 0 {
+            return Err(CliError::Flag {
+                flag: "threads",
+                reason: "must be at least 1".into(),
+            });
+        }
+        // Fails only if the global pool was already built, which cannot happen this early in a process.
+        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+    }
+    match cli.command {
+        Command::Grad(a) => grad::run(&a),
+        Command::Summaries(a) => summaries::run(&a),
+        Command::Timing(a) => timing::run(&a),
+    }
+}

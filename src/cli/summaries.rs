@@ -1,0 +1,176 @@
+//! `jetnewton summaries`: the exchange point with other tools. Reads weights, a batch and optionally a direction
+//! (safetensors, PyTorch names), prints `{"groups", "loss", "gbar", "hbar", "d3", "timing"}` as one JSON object.
+
+use std::path::PathBuf;
+
+use clap::Args;
+use jetnewton_engine::summaries::{
+    double_backward_summaries, jet_summaries, Direction, Groups, Summaries, SummaryOptions,
+};
+use jetnewton_engine::{Float, Graph, NodeId, Tensor};
+use jetnewton_nets::{direction_from_params, load_batch, load_direction, load_params, Model, Params, PartitionSpec};
+use serde_json::json;
+
+use crate::cli::measure::median_ms;
+use crate::cli::{CliError, Dtype, Method, Result};
+
+/// Arguments of `jetnewton summaries`.
+#[derive(Debug, Args)]
+pub struct SummariesArgs {
+    /// Model spec: `mlp:784-1024-200-100-10:tanh`, `lenet5:3x32x32:tanh`, `vgg11p:3x32x32`, `bigmlp`.
+    #[arg(long)]
+    pub model: String,
+    /// Weights: safetensors with PyTorch names `{i}.weight`, `{i}.bias` (f32 or f64).
+    #[arg(long)]
+    pub weights: PathBuf,
+    /// Batch: safetensors with `x` (float, `[B, in]` or `[B, C, H, W]`) and `y` (int64 labels).
+    #[arg(long)]
+    pub batch: PathBuf,
+    /// Direction u: same names and shapes as the weights (default: the gradient on the batch).
+    #[arg(long)]
+    pub direction: Option<PathBuf>,
+    /// Partition: canonical, trivial, weights-biases, blocks-K, alternate-K, chunks-K.
+    #[arg(long, default_value = "canonical")]
+    pub partition: String,
+    /// Precision of the computation (f64 matches PyTorch double-backward fixtures to ~1e-12).
+    #[arg(long, value_enum, default_value_t = Dtype::F64)]
+    pub dtype: Dtype,
+    /// Jets (default) or double backward.
+    #[arg(long, value_enum, default_value_t = Method::Jet)]
+    pub method: Method,
+    /// Timed repeats (after one warm-up); timings are medians.
+    #[arg(long, default_value_t = 1)]
+    pub repeat: usize,
+    /// Also output `d3_slices[s][t] = ∇³L[u_s, u_s, u_t]`.
+    #[arg(long)]
+    pub d3_slices: bool,
+}
+
+/// Everything a summaries computation builds its graph from.
+pub struct GraphInputs<'m, F: Float> {
+    /// The model.
+    pub model: &'m Model,
+    /// Its parameters.
+    pub params: Params<F>,
+    /// The batch inputs.
+    pub x: Tensor<F>,
+    /// The batch labels.
+    pub labels: Vec<usize>,
+    /// The partition.
+    pub partition: PartitionSpec,
+}
+
+/// A model built on a graph for one batch.
+pub struct Built {
+    /// The loss node.
+    pub loss: NodeId,
+    /// `(name, node)` of every parameter, in forward order.
+    pub ids: Vec<(String, NodeId)>,
+    /// The engine's groups.
+    pub groups: Groups,
+    /// The tensor names of each group, in the groups' order.
+    pub names: Vec<Vec<String>>,
+}
+
+impl<F: Float> GraphInputs<'_, F> {
+    /// Builds the model and its loss on `g`.
+    pub fn build(&self, g: &Graph<F>) -> Result<Built> {
+        let (loss, ids) = self.model.loss(g, &self.params, self.x.clone(), &self.labels)?;
+        let names: Vec<&str> = ids.iter().map(|(n, _)| n.as_str()).collect();
+        let names = self.partition.groups(&names)?;
+        let groups = self.partition.engine_groups(g, &ids)?;
+        Ok(Built {
+            loss: loss.id(),
+            ids,
+            groups,
+            names,
+        })
+    }
+
+    /// One forward and backward pass: the reference time of the reports.
+    pub fn gradient(&self) -> Result<Vec<Tensor<F>>> {
+        let g = Graph::new();
+        let b = self.build(&g)?;
+        let nodes: Vec<NodeId> = b.ids.iter().map(|(_, id)| *id).collect();
+        Ok(g.grad(b.loss, &nodes)?)
+    }
+}
+
+impl Built {
+    /// The engine's direction from named tensors.
+    pub fn direction<F: Float>(&self, g: &Graph<F>, named: &Params<F>) -> Result<Direction<F>> {
+        Ok(direction_from_params(g, named, &self.ids)?)
+    }
+}
+
+/// The direction as named tensors: the given one, or the gradient on the batch.
+pub fn direction_or_gradient<F: Float>(g: &Graph<F>, b: &Built, given: Option<Params<F>>) -> Result<Params<F>> {
+    if let Some(d) = given {
+        return Ok(d);
+    }
+    let nodes: Vec<NodeId> = b.ids.iter().map(|(_, id)| *id).collect();
+    let grads = g.grad(b.loss, &nodes)?;
+    Ok(Params::new(b.ids.iter().map(|(n, _)| n.clone()).zip(grads).collect())?)
+}
+
+/// Runs the command.
+pub fn run(a: &SummariesArgs) -> Result<()> {
+    if a.repeat == 0 {
+        return Err(CliError::Flag {
+            flag: "repeat",
+            reason: "must be at least 1".into(),
+        });
+    }
+    match a.dtype {
+        Dtype::F32 => run_typed::<f32>(a),
+        Dtype::F64 => run_typed::<f64>(a),
+    }
+}
+
+fn run_typed<F: Float>(a: &SummariesArgs) -> Result<()> {
+    let model = Model::from_spec(&a.model)?;
+    let partition: PartitionSpec = a.partition.parse()?;
+    let params = load_params::<F>(&a.weights, &model)?;
+    let batch = load_batch::<F>(&a.batch, &model)?;
+    let given = a.direction.as_ref().map(|p| load_direction::<F>(p, &model)).transpose()?;
+    let inputs = GraphInputs {
+        model: &model,
+        params,
+        x: batch.x,
+        labels: batch.y,
+        partition,
+    };
+    let g = Graph::new();
+    let built = inputs.build(&g)?;
+    let named = direction_or_gradient(&g, &built, given)?;
+    let (gradient_ms, _) = median_ms(a.repeat, || inputs.gradient())?;
+    let opts = SummaryOptions {
+        d3_slices: a.d3_slices,
+    };
+    let (summaries_ms, s): (f64, Summaries) = median_ms(a.repeat, || {
+        let g = Graph::new();
+        let b = inputs.build(&g)?;
+        let dir = b.direction(&g, &named)?;
+        Ok(match a.method {
+            Method::Jet => jet_summaries(&g, b.loss, &b.groups, &dir, opts)?,
+            Method::DoubleBackward => double_backward_summaries(&g, b.loss, &b.groups, &dir, opts)?,
+        })
+    })?;
+    let mut out = json!({
+        "model": a.model,
+        "partition": a.partition,
+        "dtype": F::NAME,
+        "method": match a.method { Method::Jet => "jet", Method::DoubleBackward => "double-backward" },
+        "groups": built.names,
+        "loss": s.loss,
+        "gbar": s.gbar,
+        "hbar": s.hbar,
+        "d3": s.d3,
+        "timing": {"gradient_ms": gradient_ms, "summaries_ms": summaries_ms, "repeat": a.repeat},
+    });
+    if let Some(sl) = s.d3_slices {
+        out["d3_slices"] = json!(sl);
+    }
+    println!("{}", serde_json::to_string_pretty(&out)?);
+    Ok(())
+}
