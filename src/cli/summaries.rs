@@ -4,14 +4,13 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use jetnewton_engine::summaries::{
-    double_backward_summaries, jet_summaries, Direction, Groups, Summaries, SummaryOptions,
-};
-use jetnewton_engine::{Float, Graph, NodeId, Tensor};
-use jetnewton_nets::{direction_from_params, load_batch, load_direction, load_params, Model, Params, PartitionSpec};
+use jetnewton_engine::summaries::{double_backward_summaries, jet_summaries, Summaries, SummaryOptions};
+use jetnewton_engine::{Float, Graph};
+use jetnewton_nets::{load_batch, load_direction, load_params, Model, PartitionSpec};
 use serde_json::json;
 
 use crate::cli::measure::median_ms;
+use crate::workload::{direction_or_gradient, Workload};
 use crate::cli::{CliError, Dtype, Method, Result};
 
 /// Arguments of `jetnewton summaries`.
@@ -46,73 +45,6 @@ pub struct SummariesArgs {
     pub d3_slices: bool,
 }
 
-/// Everything a summaries computation builds its graph from.
-pub struct GraphInputs<'m, F: Float> {
-    /// The model.
-    pub model: &'m Model,
-    /// Its parameters.
-    pub params: Params<F>,
-    /// The batch inputs.
-    pub x: Tensor<F>,
-    /// The batch labels.
-    pub labels: Vec<usize>,
-    /// The partition.
-    pub partition: PartitionSpec,
-}
-
-/// A model built on a graph for one batch.
-pub struct Built {
-    /// The loss node.
-    pub loss: NodeId,
-    /// `(name, node)` of every parameter, in forward order.
-    pub ids: Vec<(String, NodeId)>,
-    /// The engine's groups.
-    pub groups: Groups,
-    /// The tensor names of each group, in the groups' order.
-    pub names: Vec<Vec<String>>,
-}
-
-impl<F: Float> GraphInputs<'_, F> {
-    /// Builds the model and its loss on `g`.
-    pub fn build(&self, g: &Graph<F>) -> Result<Built> {
-        let (loss, ids) = self.model.loss(g, &self.params, self.x.clone(), &self.labels)?;
-        let names: Vec<&str> = ids.iter().map(|(n, _)| n.as_str()).collect();
-        let names = self.partition.groups(&names)?;
-        let groups = self.partition.engine_groups(g, &ids)?;
-        Ok(Built {
-            loss: loss.id(),
-            ids,
-            groups,
-            names,
-        })
-    }
-
-    /// One forward and backward pass: the reference time of the reports.
-    pub fn gradient(&self) -> Result<Vec<Tensor<F>>> {
-        let g = Graph::new();
-        let b = self.build(&g)?;
-        let nodes: Vec<NodeId> = b.ids.iter().map(|(_, id)| *id).collect();
-        Ok(g.grad(b.loss, &nodes)?)
-    }
-}
-
-impl Built {
-    /// The engine's direction from named tensors.
-    pub fn direction<F: Float>(&self, g: &Graph<F>, named: &Params<F>) -> Result<Direction<F>> {
-        Ok(direction_from_params(g, named, &self.ids)?)
-    }
-}
-
-/// The direction as named tensors: the given one, or the gradient on the batch.
-pub fn direction_or_gradient<F: Float>(g: &Graph<F>, b: &Built, given: Option<Params<F>>) -> Result<Params<F>> {
-    if let Some(d) = given {
-        return Ok(d);
-    }
-    let nodes: Vec<NodeId> = b.ids.iter().map(|(_, id)| *id).collect();
-    let grads = g.grad(b.loss, &nodes)?;
-    Ok(Params::new(b.ids.iter().map(|(n, _)| n.clone()).zip(grads).collect())?)
-}
-
 /// Runs the command.
 pub fn run(a: &SummariesArgs) -> Result<()> {
     if a.repeat == 0 {
@@ -133,7 +65,7 @@ fn run_typed<F: Float>(a: &SummariesArgs) -> Result<()> {
     let params = load_params::<F>(&a.weights, &model)?;
     let batch = load_batch::<F>(&a.batch, &model)?;
     let given = a.direction.as_ref().map(|p| load_direction::<F>(p, &model)).transpose()?;
-    let inputs = GraphInputs {
+    let inputs = Workload {
         model: &model,
         params,
         x: batch.x,
@@ -143,7 +75,7 @@ fn run_typed<F: Float>(a: &SummariesArgs) -> Result<()> {
     let g = Graph::new();
     let built = inputs.build(&g)?;
     let named = direction_or_gradient(&g, &built, given)?;
-    let (gradient_ms, _) = median_ms(a.repeat, || inputs.gradient())?;
+    let (gradient_ms, _) = median_ms(a.repeat, || Ok(inputs.gradient()?))?;
     let opts = SummaryOptions {
         d3_slices: a.d3_slices,
     };

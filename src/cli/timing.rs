@@ -3,13 +3,12 @@
 
 use clap::Args;
 use jetnewton_engine::summaries::{double_backward_summaries, jet_summaries, SummaryOptions};
-use jetnewton_engine::{Float, Graph, Tensor};
-use jetnewton_nets::data::synthetic;
-use jetnewton_nets::{Model, NetsError, PartitionSpec};
+use jetnewton_engine::{Float, Graph};
+use jetnewton_nets::{Model, PartitionSpec};
 use serde_json::json;
 
 use crate::cli::measure::median_ms;
-use crate::cli::summaries::{direction_or_gradient, GraphInputs};
+use crate::workload::Workload;
 use crate::cli::{Dtype, Result};
 
 /// Arguments of `jetnewton timing`.
@@ -49,24 +48,9 @@ pub fn run(a: &TimingArgs) -> Result<()> {
 fn run_typed<F: Float>(a: &TimingArgs) -> Result<()> {
     let model = Model::from_spec(&a.model)?;
     let partition: PartitionSpec = a.partition.parse()?;
-    let data = synthetic(a.batch_size, model.input_shape(), model.num_classes(), a.seed).map_err(NetsError::from)?;
-    let mut shape = vec![a.batch_size];
-    shape.extend_from_slice(model.input_shape());
-    let x = Tensor::<f32>::from_vec(shape, data.inputs().to_vec())?.cast::<F>();
-    let labels: Vec<usize> = data.labels().iter().map(|&l| usize::from(l)).collect();
-    let inputs = GraphInputs {
-        model: &model,
-        params: model.init_params::<F>(a.seed),
-        x,
-        labels,
-        partition,
-    };
-    let (gradient_ms, _) = median_ms(a.repeat, || inputs.gradient())?;
-    let direction = {
-        let g = Graph::new();
-        let built = inputs.build(&g)?;
-        direction_or_gradient(&g, &built, None)?
-    };
+    let inputs = Workload::<F>::synthetic(&model, a.batch_size, partition, a.seed)?;
+    let (gradient_ms, _) = median_ms(a.repeat, || Ok(inputs.gradient()?))?;
+    let direction = inputs.gradient_direction()?;
     let (jet_ms, s) = median_ms(a.repeat, || {
         let g = Graph::new();
         let b = inputs.build(&g)?;

@@ -291,7 +291,8 @@ pub fn conv_input_grad<F: Float>(d: &ConvDims, g: &[F], w: &[F], x: &mut [F], ac
 /// `ConvW(x, g)`, the adjoint of [`conv_forward`] in `w`: a `[O, C, kh, kw]` sum over samples of `g_s · col_sᵀ`.
 ///
 /// Each rayon task keeps its own accumulator and buffers; the accumulators are summed at the end. Groups are
-/// handed out in blocks so that the number of accumulators stays a small multiple of the thread count.
+/// handed out in blocks of `count / threads`, so that there are about as many accumulators as threads (a VGG
+/// weight is 2.4 M values: one accumulator per group would cost gigabytes).
 pub fn conv_weight_grad<F: Float>(d: &ConvDims, x: &[F], g: &[F]) -> Vec<F> {
     let (k, p, is, os) = (d.ckk(), d.pixels(), d.in_sample(), d.out_sample());
     let size = d.o * k;
@@ -320,7 +321,7 @@ pub fn conv_weight_grad<F: Float>(d: &ConvDims, x: &[F], g: &[F]) -> Vec<F> {
         matmul(d.o, k, cols, wide, n, col, t, &mut acc, true, gr.par);
         (acc, buf)
     };
-    let block = gr.count.div_ceil(4 * rayon::current_num_threads()).max(1);
+    let block = gr.count.div_ceil(rayon::current_num_threads()).max(1);
     (0..gr.count)
         .into_par_iter()
         .with_min_len(block)

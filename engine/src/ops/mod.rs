@@ -2,8 +2,8 @@
 //!
 //! | kind | ops |
 //! |---|---|
-//! | linear | [`add::Add`], [`add::Sub`], [`add::Scale`], [`broadcast::Broadcast`], [`broadcast::SumTo`], [`reshape::Reshape`], [`gather::Gather`], [`gather::ScatterAdd`] |
-//! | bilinear | [`mul::Mul`], [`matmul::MatMul`] |
+//! | linear | [`add::Add`], [`add::Sub`], [`add::Scale`], [`broadcast::Broadcast`], [`broadcast::SumTo`], [`reshape::Reshape`], [`gather::Gather`] (max-pooling too), [`gather::ScatterAdd`], [`pool::AvgPool2d`], [`pool::AvgPool2dAdjoint`] |
+//! | bilinear | [`mul::Mul`], [`matmul::MatMul`], [`conv::Conv2d`], [`conv::Conv2dInputGrad`], [`conv::Conv2dWeightGrad`] |
 //! | elementwise from derivatives | [`elementwise::Unary`] (tanh, sigmoid, ELU, ReLU, exp, log, polynomials) |
 //! | composite | [`log_softmax::LogSoftmax`] |
 

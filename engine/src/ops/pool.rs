@@ -13,15 +13,13 @@ use crate::jet::{linear_jet, Jet};
 use crate::op::Op;
 use crate::tensor::{numel, Tensor};
 
-/// The window geometry of a pooling and the shape it applies to.
+/// The window geometry of a pooling and the shape it applies to; built by [`Pool2d::new`], which checks that they
+/// fit, so the fields are private.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pool2d {
-    /// Window side.
-    pub kernel: usize,
-    /// Step between windows.
-    pub stride: usize,
-    /// Input shape `[N, C, H, W]`.
-    pub in_shape: Vec<usize>,
+    kernel: usize,
+    stride: usize,
+    in_shape: Vec<usize>,
 }
 
 impl Pool2d {
@@ -50,6 +48,21 @@ impl Pool2d {
             stride,
             in_shape: in_shape.to_vec(),
         })
+    }
+
+    /// Window side.
+    pub fn kernel(&self) -> usize {
+        self.kernel
+    }
+
+    /// Step between windows.
+    pub fn stride(&self) -> usize {
+        self.stride
+    }
+
+    /// Input shape `[N, C, H, W]`.
+    pub fn in_shape(&self) -> &[usize] {
+        &self.in_shape
     }
 
     /// The resolved sizes.

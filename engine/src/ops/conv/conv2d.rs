@@ -9,8 +9,8 @@ use crate::cpu::conv::conv_forward;
 use crate::error::Result;
 use crate::float::Float;
 use crate::graph::{Graph, NodeId};
-use crate::jet::{bilinear_jet, Jet};
-use crate::op::Op;
+use crate::jet::{bilinear_contract, bilinear_jet, Jet};
+use crate::op::{ContractCache, Op};
 use crate::tensor::Tensor;
 
 /// `y = Conv(x, w)`: `[N, C, H, W] × [O, C, kh, kw] → [N, O, Ho, Wo]`. Inputs: `x`, `w`.
@@ -34,6 +34,11 @@ impl Conv2d {
         })
     }
 
+    /// A fresh product (no accumulator).
+    pub(crate) fn product<F: Float>(&self, a: &Tensor<F>, b: &Tensor<F>) -> Result<Tensor<F>> {
+        fresh("conv2d", self.product_into(a, b, None)?)
+    }
+
     /// The adjoint in `x` for an input of `input_shape`.
     fn input_grad(&self, input_shape: Vec<usize>) -> Conv2dInputGrad {
         Conv2dInputGrad {
@@ -55,8 +60,11 @@ impl<F: Float> Op<F> for Conv2d {
     fn name(&self) -> &'static str {
         "conv2d"
     }
+    fn is_bilinear(&self) -> bool {
+        true
+    }
     fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        fresh("conv2d", self.product_into(x[0], x[1], None)?)
+        self.product(x[0], x[1])
     }
     fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
         let mut j = bilinear_jet(x[0], x[1], 1, x[0].order(), |a, b, acc| {
@@ -114,5 +122,37 @@ impl<F: Float> Op<F> for Conv2d {
             None
         };
         Ok(vec![gx, gw])
+    }
+    fn contract_input(
+        &self,
+        x: &[&Jet<F>],
+        _: &Jet<F>,
+        gy: &Jet<F>,
+        input: usize,
+        v: &Tensor<F>,
+        cache: &mut ContractCache<F>,
+    ) -> Result<Vec<f64>> {
+        // <x̄_k, v> = Σ <ȳ_i, Conv(v, w_j)> and <w̄_k, v> = Σ <ȳ_i, Conv(x_j, v)>: no weight gradient is formed.
+        if input == 1 {
+            let adjoint = self.input_grad(jet_shape("conv2d", x[0])?);
+            bilinear_contract(
+                x[0],
+                gy,
+                v,
+                cache,
+                |a, v| self.product(a, v),
+                |g, v| adjoint.product(g, v),
+            )
+        } else {
+            let adjoint = self.weight_grad(jet_shape("conv2d", x[1])?);
+            bilinear_contract(
+                x[1],
+                gy,
+                v,
+                cache,
+                |b, v| self.product(v, b),
+                |g, v| adjoint.product(v, g),
+            )
+        }
     }
 }

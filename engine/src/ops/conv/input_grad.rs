@@ -9,8 +9,8 @@ use crate::cpu::conv::conv_input_grad;
 use crate::error::Result;
 use crate::float::Float;
 use crate::graph::{Graph, NodeId};
-use crate::jet::{bilinear_jet, Jet};
-use crate::op::Op;
+use crate::jet::{bilinear_contract, bilinear_jet, Jet};
+use crate::op::{ContractCache, Op};
 use crate::tensor::Tensor;
 
 /// `z = ConvIn(g, w)`: `[N, O, Ho, Wo] × [O, C, kh, kw] → input_shape = [N, C, H, W]`, the `x̄` of `Conv(x, w)`.
@@ -39,6 +39,11 @@ impl Conv2dInputGrad {
         })
     }
 
+    /// A fresh product (no accumulator).
+    pub(crate) fn product<F: Float>(&self, a: &Tensor<F>, b: &Tensor<F>) -> Result<Tensor<F>> {
+        fresh("conv2d_input_grad", self.product_into(a, b, None)?)
+    }
+
     fn conv(&self) -> Conv2d {
         Conv2d { geom: self.geom }
     }
@@ -55,8 +60,11 @@ impl<F: Float> Op<F> for Conv2dInputGrad {
     fn name(&self) -> &'static str {
         "conv2d_input_grad"
     }
+    fn is_bilinear(&self) -> bool {
+        true
+    }
     fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        fresh("conv2d_input_grad", self.product_into(x[0], x[1], None)?)
+        self.product(x[0], x[1])
     }
     fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
         let mut j = bilinear_jet(x[0], x[1], 1, x[0].order(), |a, b, acc| {
@@ -114,5 +122,37 @@ impl<F: Float> Op<F> for Conv2dInputGrad {
             None
         };
         Ok(vec![gg, gw])
+    }
+    fn contract_input(
+        &self,
+        x: &[&Jet<F>],
+        _: &Jet<F>,
+        gy: &Jet<F>,
+        input: usize,
+        v: &Tensor<F>,
+        cache: &mut ContractCache<F>,
+    ) -> Result<Vec<f64>> {
+        // <ḡ_k, v> = Σ <z̄_i, ConvIn(v, w_j)> and <w̄_k, v> = Σ <z̄_i, ConvIn(g_j, v)>.
+        if input == 1 {
+            let adjoint = self.conv();
+            bilinear_contract(
+                x[0],
+                gy,
+                v,
+                cache,
+                |a, v| self.product(a, v),
+                |g, v| adjoint.product(g, v),
+            )
+        } else {
+            let adjoint = self.weight_grad(jet_shape("conv2d_input_grad", x[1])?);
+            bilinear_contract(
+                x[1],
+                gy,
+                v,
+                cache,
+                |b, v| self.product(v, b),
+                |g, v| adjoint.product(g, v),
+            )
+        }
     }
 }

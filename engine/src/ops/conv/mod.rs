@@ -8,10 +8,12 @@
 //! | [`Conv2dWeightGrad`] | `v = ConvW(x, g)` | `x̄ = ConvIn(g, v̄)` | `ḡ = Conv(x, v̄)` |
 //!
 //! all from `⟨Conv(x, w), g⟩ = ⟨x, ConvIn(g, w)⟩ = ⟨w, ConvW(x, g)⟩`. Every jet is [`bilinear_jet`] over the
-//! product, and every jet-vjp is `bilinear_jet` over the adjoint product. Bias is added with
-//! [`Var::add_bias`].
+//! product, and every jet-vjp is `bilinear_jet` over the adjoint product. Each op also reports itself bilinear and
+//! contracts an input's cotangent with a direction `v` through [`bilinear_contract`] — `⟨w̄_k, v⟩ = Σ ⟨ȳ_i,
+//! Conv(x_j, v)⟩` — so the summaries never form a weight gradient. Bias is added with [`Var::add_bias`].
 //!
 //! [`bilinear_jet`]: crate::jet::bilinear_jet
+//! [`bilinear_contract`]: crate::jet::bilinear_contract
 
 mod conv2d;
 mod input_grad;

@@ -9,8 +9,8 @@ use crate::cpu::conv::conv_weight_grad;
 use crate::error::Result;
 use crate::float::Float;
 use crate::graph::{Graph, NodeId};
-use crate::jet::{bilinear_jet, Jet};
-use crate::op::Op;
+use crate::jet::{bilinear_contract, bilinear_jet, Jet};
+use crate::op::{ContractCache, Op};
 use crate::tensor::Tensor;
 
 /// `v = ConvW(x, g)`: `[N, C, H, W] × [N, O, Ho, Wo] → weight_shape = [O, C, kh, kw]`, the `w̄` of `Conv(x, w)`.
@@ -44,6 +44,11 @@ impl Conv2dWeightGrad {
         })
     }
 
+    /// A fresh product (no accumulator).
+    pub(crate) fn product<F: Float>(&self, a: &Tensor<F>, b: &Tensor<F>) -> Result<Tensor<F>> {
+        fresh("conv2d_weight_grad", self.product_into(a, b, None)?)
+    }
+
     fn conv(&self) -> Conv2d {
         Conv2d { geom: self.geom }
     }
@@ -60,8 +65,11 @@ impl<F: Float> Op<F> for Conv2dWeightGrad {
     fn name(&self) -> &'static str {
         "conv2d_weight_grad"
     }
+    fn is_bilinear(&self) -> bool {
+        true
+    }
     fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        fresh("conv2d_weight_grad", self.product_into(x[0], x[1], None)?)
+        self.product(x[0], x[1])
     }
     fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
         let mut j = bilinear_jet(x[0], x[1], 1, x[0].order(), |a, b, acc| {
@@ -116,5 +124,37 @@ impl<F: Float> Op<F> for Conv2dWeightGrad {
             None
         };
         Ok(vec![gx, gg])
+    }
+    fn contract_input(
+        &self,
+        x: &[&Jet<F>],
+        _: &Jet<F>,
+        gy: &Jet<F>,
+        input: usize,
+        v: &Tensor<F>,
+        cache: &mut ContractCache<F>,
+    ) -> Result<Vec<f64>> {
+        // <x̄_k, v> = Σ <v̄_i, ConvW(v, g_j)> and <ḡ_k, v> = Σ <v̄_i, ConvW(x_j, v)>.
+        if input == 1 {
+            let adjoint = self.input_grad(jet_shape("conv2d_weight_grad", x[0])?);
+            bilinear_contract(
+                x[0],
+                gy,
+                v,
+                cache,
+                |a, v| self.product(a, v),
+                |g, v| adjoint.product(v, g),
+            )
+        } else {
+            let adjoint = self.conv();
+            bilinear_contract(
+                x[1],
+                gy,
+                v,
+                cache,
+                |b, v| self.product(v, b),
+                |g, v| adjoint.product(v, g),
+            )
+        }
     }
 }
