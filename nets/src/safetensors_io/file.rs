@@ -1,0 +1,224 @@
+//! Reading and writing safetensors files: parsing with errors that name the file, converting tensors, checking the
+//! set of names, and writing atomically.
+
+use std::borrow::Cow;
+use std::fs;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use jetnewton_engine::{Float, Tensor};
+use safetensors::tensor::TensorView;
+use safetensors::{Dtype, SafeTensors, View};
+
+use crate::error::{NetsError, Result};
+
+/// A safetensors file read into memory.
+pub(crate) struct TensorFile {
+    /// Where it was read from.
+    pub path: PathBuf,
+    bytes: Vec<u8>,
+}
+
+impl TensorFile {
+    /// Reads `path`; an [`NetsError::Io`] naming it when it cannot be read.
+    pub fn read(path: &Path) -> Result<Self> {
+        let bytes = fs::read(path).map_err(|source| NetsError::Io {
+            path: path.to_path_buf(),
+            action: "cannot read",
+            source,
+        })?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            bytes,
+        })
+    }
+
+    /// The parsed file; an error naming it when it is cut short or corrupt.
+    pub fn parse(&self) -> Result<SafeTensors<'_>> {
+        SafeTensors::deserialize(&self.bytes).map_err(|e| NetsError::Safetensors {
+            path: self.path.clone(),
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// Checks that `st` holds exactly the tensors `expected`: the first missing one, else the first extra one, is an
+/// error.
+pub(crate) fn check_names(path: &Path, st: &SafeTensors<'_>, expected: &[String]) -> Result<()> {
+    let mut present: Vec<String> = st.names().into_iter().map(String::from).collect();
+    present.sort();
+    if let Some(name) = expected.iter().find(|n| !present.contains(n)) {
+        return Err(NetsError::MissingTensor {
+            path: path.to_path_buf(),
+            name: name.clone(),
+            present,
+        });
+    }
+    if let Some(name) = present.iter().find(|n| !expected.contains(n)) {
+        return Err(NetsError::UnexpectedTensor {
+            path: path.to_path_buf(),
+            name: name.clone(),
+            expected: expected.to_vec(),
+        });
+    }
+    Ok(())
+}
+
+/// The tensor `name` of `st` (known to exist).
+pub(crate) fn view<'a>(path: &Path, st: &SafeTensors<'a>, name: &str) -> Result<TensorView<'a>> {
+    st.tensor(name).map_err(|e| NetsError::Safetensors {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    })
+}
+
+/// The elements of a float tensor (`F32` or `F64`, little-endian) converted to `F`.
+pub(crate) fn floats<F: Float>(path: &Path, name: &str, v: &TensorView<'_>) -> Result<Vec<F>> {
+    let data = v.data();
+    match v.dtype() {
+        Dtype::F32 => Ok(data
+            .chunks_exact(4)
+            .map(|b| F::of(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))))
+            .collect()),
+        Dtype::F64 => Ok(data
+            .chunks_exact(8)
+            .map(|b| F::of(f64::from_le_bytes(b.try_into().unwrap_or([0; 8]))))
+            .collect()),
+        other => Err(NetsError::TensorDtype {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            expected: "F32 or F64",
+            found: other.to_string(),
+        }),
+    }
+}
+
+/// The elements of an integer tensor (`I64`, `I32` or `U8`) as `i64`.
+pub(crate) fn ints(path: &Path, name: &str, v: &TensorView<'_>) -> Result<Vec<i64>> {
+    let data = v.data();
+    match v.dtype() {
+        Dtype::I64 => Ok(data
+            .chunks_exact(8)
+            .map(|b| i64::from_le_bytes(b.try_into().unwrap_or([0; 8])))
+            .collect()),
+        Dtype::I32 => Ok(data
+            .chunks_exact(4)
+            .map(|b| i64::from(i32::from_le_bytes([b[0], b[1], b[2], b[3]])))
+            .collect()),
+        Dtype::U8 => Ok(data.iter().map(|&b| i64::from(b)).collect()),
+        other => Err(NetsError::TensorDtype {
+            path: path.to_path_buf(),
+            name: name.to_string(),
+            expected: "I64 (or I32, U8)",
+            found: other.to_string(),
+        }),
+    }
+}
+
+/// A tensor to serialise: dtype, shape and little-endian bytes.
+pub(crate) struct Raw {
+    /// Its dtype.
+    pub dtype: Dtype,
+    /// Its shape.
+    pub shape: Vec<usize>,
+    /// Its bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl Raw {
+    /// A float tensor in its own precision (`F32` for `f32`, `F64` for `f64`).
+    pub fn of<F: Float>(t: &Tensor<F>) -> Self {
+        let values = t.data().iter().map(|x| x.to_f64_lossless());
+        let (dtype, bytes) = if F::NAME == "f32" {
+            (
+                Dtype::F32,
+                values.flat_map(|x| (x as f32).to_le_bytes()).collect(),
+            )
+        } else {
+            (Dtype::F64, values.flat_map(f64::to_le_bytes).collect())
+        };
+        Self {
+            dtype,
+            shape: t.shape().to_vec(),
+            bytes,
+        }
+    }
+}
+
+impl View for &Raw {
+    fn dtype(&self) -> Dtype {
+        self.dtype
+    }
+    fn shape(&self) -> &[usize] {
+        &self.shape
+    }
+    fn data(&self) -> Cow<'_, [u8]> {
+        Cow::Borrowed(&self.bytes)
+    }
+    fn data_len(&self) -> usize {
+        self.bytes.len()
+    }
+}
+
+/// Serialises named tensors into safetensors bytes.
+pub(crate) fn serialize(path: &Path, tensors: &[(String, Raw)]) -> Result<Vec<u8>> {
+    safetensors::serialize(tensors.iter().map(|(n, r)| (n.as_str(), r)), None).map_err(|e| {
+        NetsError::Safetensors {
+            path: path.to_path_buf(),
+            reason: e.to_string(),
+        }
+    })
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory, flushed to disk, then renamed over
+/// `path` (and the directory synced, where the platform allows). A failure leaves `path` as it was and no
+/// temporary file behind.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let io = |action: &'static str, at: &Path| {
+        let at = at.to_path_buf();
+        move |source| NetsError::Io {
+            path: at,
+            action,
+            source,
+        }
+    };
+    let file_name = path.file_name().ok_or_else(|| NetsError::Io {
+        path: path.to_path_buf(),
+        action: "cannot write",
+        source: std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "the path has no file name",
+        ),
+    })?;
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
+    let tmp = dir.join(format!(
+        ".{}.tmp.{}.{nonce}",
+        file_name.to_string_lossy(),
+        std::process::id()
+    ));
+    let written = (|| {
+        let mut f = fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+            .map_err(io("cannot create a temporary file", &tmp))?;
+        f.write_all(bytes).map_err(io("cannot write", &tmp))?;
+        f.sync_all().map_err(io("cannot flush to disk", &tmp))?;
+        fs::rename(&tmp, path).map_err(io("cannot rename into place", path))
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&tmp);
+        return written;
+    }
+    // Make the rename itself durable; not every platform can open a directory, so this is best effort.
+    if let Ok(d) = fs::File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
