@@ -71,7 +71,7 @@ fn sigmoid_polys() -> &'static [Vec<f64>] {
 }
 
 /// tanh and its first three derivatives at `x`, given `y = tanh x`.
-#[inline]
+#[inline(always)]
 pub(crate) fn tanh_low<F: Float>(y: F) -> [F; 4] {
     let two = F::of(2.0);
     let d1 = F::one() - y * y;
@@ -79,7 +79,7 @@ pub(crate) fn tanh_low<F: Float>(y: F) -> [F; 4] {
 }
 
 /// σ and its first three derivatives at `x`, given `s = σ(x)`.
-#[inline]
+#[inline(always)]
 pub(crate) fn sigmoid_low<F: Float>(s: F) -> [F; 4] {
     let d1 = s * (F::one() - s);
     let c = F::one() - F::of(2.0) * s;

@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 pub use functions::UnaryFn;
 
+use functions::{sigmoid_low, tanh_low};
+
 use crate::error::Result;
 use crate::float::Float;
 use crate::graph::{Graph, NodeId, Var};
@@ -42,16 +44,6 @@ impl Unary {
         }
     }
 
-    /// `[f, f', f'', f''']` as functions of the output `y = f(x)`, for the functions whose derivatives are
-    /// polynomials in their value.
-    fn low_derivatives<F: Float>(&self) -> Option<fn(F) -> [F; 4]> {
-        match (&self.f, self.deriv) {
-            (UnaryFn::Tanh, 0) => Some(functions::tanh_low::<F>),
-            (UnaryFn::Sigmoid, 0) => Some(functions::sigmoid_low::<F>),
-            _ => None,
-        }
-    }
-
     /// The derivative `f'(x)` written as a function of the output `y`, where that avoids re-evaluating `f`.
     fn derivative_of_output(&self) -> Option<UnaryFn> {
         match (&self.f, self.deriv) {
@@ -73,11 +65,17 @@ impl<F: Float> Op<F> for Unary {
     fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
         let fy = (self.deriv == 0).then(|| y0.data());
         // tanh and sigmoid at low order: derivatives straight from the output, no dispatch inside the loop.
-        if let (Some(y), Some(low), true) = (fy, self.low_derivatives::<F>(), x[0].order() <= 3) {
-            return unary_jet(x[0], y0, |i, _, d| {
-                let all = low(y[i]);
-                d.copy_from_slice(&all[..d.len()]);
-            });
+        if let (Some(y), true) = (fy, x[0].order() <= 3) {
+            // Closures per function (not a function pointer) so the derivatives inline into the loop.
+            match self.f {
+                UnaryFn::Tanh => {
+                    return unary_jet(x[0], y0, |i, _, d| d.copy_from_slice(&tanh_low(y[i])[..d.len()]));
+                }
+                UnaryFn::Sigmoid => {
+                    return unary_jet(x[0], y0, |i, _, d| d.copy_from_slice(&sigmoid_low(y[i])[..d.len()]));
+                }
+                _ => {}
+            }
         }
         unary_jet(x[0], y0, |i, x0, d| {
             self.f.derivs(x0, fy.map(|y| y[i]), self.deriv, d)
@@ -115,12 +113,19 @@ impl<F: Float> Op<F> for Unary {
         } else {
             None
         };
-        if let (Some(yv), Some(low), true) = (fy, self.low_derivatives::<F>(), gy.order() <= 2) {
-            let j = unary_jet_times(x[0], gy, |i, _, d| {
-                let all = low(yv[i]);
-                d.copy_from_slice(&all[1..=d.len()]);
-            })?;
-            return Ok(vec![Some(j)]);
+        if let (Some(yv), true) = (fy, gy.order() <= 2) {
+            let j = match self.f {
+                UnaryFn::Tanh => Some(unary_jet_times(x[0], gy, |i, _, d| {
+                    d.copy_from_slice(&tanh_low(yv[i])[1..=d.len()])
+                })?),
+                UnaryFn::Sigmoid => Some(unary_jet_times(x[0], gy, |i, _, d| {
+                    d.copy_from_slice(&sigmoid_low(yv[i])[1..=d.len()])
+                })?),
+                _ => None,
+            };
+            if j.is_some() {
+                return Ok(vec![j]);
+            }
         }
         let j = unary_jet_times(x[0], gy, |i, x0, d| {
             self.f.derivs(x0, fy.map(|y| y[i]), self.deriv + 1, d)
