@@ -123,7 +123,8 @@ fn per_element<F: Float, const K: usize>(
     shape: &[usize],
     body: impl Fn(usize, &mut [F; MAX_ORDER + 1]) + Sync,
 ) -> Result<Vec<Option<Tensor<F>>>> {
-    let mut outs: Vec<Vec<F>> = (0..K).map(|_| vec![F::zero(); n]).collect();
+    // Every element of every output is written below before its length is set, so no zero-fill pass is needed.
+    let mut outs: Vec<Vec<F>> = (0..K).map(|_| Vec::with_capacity(n)).collect();
     let ptrs: Vec<SendPtr<F>> = outs.iter_mut().map(|o| SendPtr(o.as_mut_ptr())).collect();
     let chunks = n.div_ceil(PAR_CHUNK).max(1);
     let run = |c: usize| {
@@ -131,7 +132,7 @@ fn per_element<F: Float, const K: usize>(
         for i in (c * PAR_CHUNK)..((c + 1) * PAR_CHUNK).min(n) {
             body(i, &mut y);
             for (k, p) in ptrs.iter().enumerate() {
-                // SAFETY: i < n is in bounds of every output, and each i is written by exactly one task.
+                // SAFETY: i < n is within every output's capacity, and each i is written by exactly one task.
                 unsafe { *p.0.add(i) = y[k + 1] };
             }
         }
@@ -142,7 +143,9 @@ fn per_element<F: Float, const K: usize>(
         run(0);
     }
     let mut coeffs = vec![None];
-    for o in outs {
+    for mut o in outs {
+        // SAFETY: the loop above wrote all n elements of this buffer (capacity n) through its pointer.
+        unsafe { o.set_len(n) };
         coeffs.push(Some(Tensor::from_vec(shape.to_vec(), o)?));
     }
     Ok(coeffs)

@@ -1,10 +1,13 @@
 //! Test support shared by `ops_vjp.rs`, `ops_jets.rs` and `summaries_props.rs`: seeded random tensors, Taylor
-//! coefficients by Richardson-extrapolated central differences, and tolerance-aware comparisons.
+//! coefficients by Richardson-extrapolated central differences, and tolerance-aware comparisons; the op catalogue
+//! ([`cases`]), the power-series oracle ([`series`]) and the random nets of the summaries tests ([`nets`]).
 //!
 //! Every test crate that declares `mod support;` compiles all of it, hence the `dead_code` allowance.
 #![allow(dead_code)]
 
 pub mod cases;
+pub mod nets;
+pub mod series;
 
 use jetnewton_engine::Tensor;
 use rand::{Rng, SeedableRng};
