@@ -60,12 +60,12 @@ def case(name, model, x, y, repeat):
         for i in range(s):
             gs = (g[i] * u[i]).sum()
             gbar.append(gs.item())
-            hu = torch.autograd.grad(gs, params, create_graph=True, allow_unused=True)
+            hu = torch.autograd.grad(gs, params, create_graph=True, retain_graph=True, allow_unused=True)
             for j in range(s):
                 if hu[j] is not None:
                     hbar[i][j] = (hu[j] * u[j]).sum().item()
             hss = (hu[i] * u[i]).sum()
-            t = torch.autograd.grad(hss, params[i], allow_unused=True)[0]
+            t = torch.autograd.grad(hss, params[i], retain_graph=True, allow_unused=True)[0]
             d3.append(0.0 if t is None else (t * u[i]).sum().item())
         return gbar, hbar, d3
 

@@ -38,7 +38,9 @@ pub struct Built {
 impl<F: Float> Workload<'_, F> {
     /// Builds the model and its loss on `g`.
     pub fn build(&self, g: &Graph<F>) -> Result<Built> {
-        let (loss, ids) = self.model.loss(g, &self.params, self.x.clone(), &self.labels)?;
+        let (loss, ids) = self
+            .model
+            .loss(g, &self.params, self.x.clone(), &self.labels)?;
         let names: Vec<&str> = ids.iter().map(|(n, _)| n.as_str()).collect();
         let names = self.partition.groups(&names)?;
         let groups = self.partition.engine_groups(g, &ids)?;
@@ -62,24 +64,32 @@ impl<F: Float> Workload<'_, F> {
 impl Built {
     /// The engine's direction from named tensors.
     pub fn direction<F: Float>(&self, g: &Graph<F>, named: &Params<F>) -> Result<Direction<F>> {
-        Ok(direction_from_params(g, named, &self.ids)?)
+        direction_from_params(g, named, &self.ids)
     }
 }
 
 /// The direction as named tensors: the given one, or the gradient on the batch.
-pub fn direction_or_gradient<F: Float>(g: &Graph<F>, b: &Built, given: Option<Params<F>>) -> Result<Params<F>> {
+pub fn direction_or_gradient<F: Float>(
+    g: &Graph<F>,
+    b: &Built,
+    given: Option<Params<F>>,
+) -> Result<Params<F>> {
     if let Some(d) = given {
         return Ok(d);
     }
     let nodes: Vec<NodeId> = b.ids.iter().map(|(_, id)| *id).collect();
     let grads = g.grad(b.loss, &nodes)?;
-    Ok(Params::new(b.ids.iter().map(|(n, _)| n.clone()).zip(grads).collect())?)
+    Params::new(b.ids.iter().map(|(n, _)| n.clone()).zip(grads).collect())
 }
-
 
 impl<'m, F: Float> Workload<'m, F> {
     /// A seeded synthetic batch of `batch_size` samples and the model's seeded initial weights.
-    pub fn synthetic(model: &'m Model, batch_size: usize, partition: PartitionSpec, seed: u64) -> Result<Self> {
+    pub fn synthetic(
+        model: &'m Model,
+        batch_size: usize,
+        partition: PartitionSpec,
+        seed: u64,
+    ) -> Result<Self> {
         let data = synthetic(batch_size, model.input_shape(), model.num_classes(), seed)?;
         let mut shape = vec![batch_size];
         shape.extend_from_slice(model.input_shape());

@@ -12,7 +12,10 @@ fn jetnewton(args: &[&str]) -> Output {
 }
 
 fn fixtures() -> Option<PathBuf> {
-    let dir = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/fixtures/summaries"));
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/fixtures/summaries"
+    ));
     if dir.is_dir() {
         Some(dir)
     } else {
@@ -22,7 +25,11 @@ fn fixtures() -> Option<PathBuf> {
 }
 
 fn json(out: &Output) -> serde_json::Value {
-    assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     serde_json::from_slice(&out.stdout).expect("stdout is one JSON object")
 }
 
@@ -31,7 +38,10 @@ fn max_rel(a: &serde_json::Value, b: &serde_json::Value) -> f64 {
     match (a, b) {
         (serde_json::Value::Array(x), serde_json::Value::Array(y)) => {
             assert_eq!(x.len(), y.len());
-            x.iter().zip(y).map(|(p, q)| max_rel(p, q)).fold(0.0, f64::max)
+            x.iter()
+                .zip(y)
+                .map(|(p, q)| max_rel(p, q))
+                .fold(0.0, f64::max)
         }
         _ => {
             let (p, q) = (a.as_f64().expect("number"), b.as_f64().expect("number"));
@@ -43,9 +53,15 @@ fn max_rel(a: &serde_json::Value, b: &serde_json::Value) -> f64 {
 #[test]
 fn grad_main_job_prints_every_tensor() {
     let out = jetnewton(&["grad", "--batch-size", "64"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let text = String::from_utf8_lossy(&out.stdout);
-    for name in ["0.weight", "0.bias", "1.weight", "1.bias", "2.weight", "2.bias"] {
+    for name in [
+        "0.weight", "0.bias", "1.weight", "1.bias", "2.weight", "2.bias",
+    ] {
         assert!(text.contains(name), "missing {name} in {text}");
     }
 }
@@ -56,11 +72,20 @@ fn summaries_reproduce_pytorch_double_backward_fixtures() {
     for case in ["mlp-tanh", "lenet5-small"] {
         let d = dir.join(case);
         let expected: serde_json::Value =
-            serde_json::from_slice(&std::fs::read(d.join("expected.json")).expect("expected.json")).expect("json");
+            serde_json::from_slice(&std::fs::read(d.join("expected.json")).expect("expected.json"))
+                .expect("json");
         let model = expected["model"].as_str().expect("model spec");
         let w = d.join("weights.safetensors");
         let b = d.join("batch.safetensors");
-        let mut args = vec!["summaries", "--model", model, "--weights", w.to_str().unwrap(), "--batch", b.to_str().unwrap()];
+        let mut args = vec![
+            "summaries",
+            "--model",
+            model,
+            "--weights",
+            w.to_str().unwrap(),
+            "--batch",
+            b.to_str().unwrap(),
+        ];
         let u = d.join("direction.safetensors");
         if u.exists() {
             args.extend(["--direction", u.to_str().unwrap()]);
@@ -89,17 +114,77 @@ fn bad_inputs_exit_2_naming_the_problem() {
     let b = d.join("batch.safetensors");
     let (w, b) = (w.to_str().unwrap(), b.to_str().unwrap());
     let cases: [(&[&str], &str); 5] = [
-        (&["summaries", "--model", "mlp:10-7-10:tanh", "--weights", "/no/such/w.safetensors", "--batch", b], "/no/such/w.safetensors"),
-        (&["summaries", "--model", "mlp:10-8-10:tanh", "--weights", w, "--batch", b], "0.weight"),
-        (&["summaries", "--model", "resnet:1", "--weights", w, "--batch", b], "resnet"),
-        (&["summaries", "--model", "mlp:10-7-10:tanh", "--weights", w, "--batch", b, "--partition", "blocks-0"], "blocks-0"),
-        (&["summaries", "--model", "mlp:10-7-10:tanh", "--weights", b, "--batch", b], "weight"),
+        (
+            &[
+                "summaries",
+                "--model",
+                "mlp:10-7-10:tanh",
+                "--weights",
+                "/no/such/w.safetensors",
+                "--batch",
+                b,
+            ],
+            "/no/such/w.safetensors",
+        ),
+        (
+            &[
+                "summaries",
+                "--model",
+                "mlp:10-8-10:tanh",
+                "--weights",
+                w,
+                "--batch",
+                b,
+            ],
+            "0.weight",
+        ),
+        (
+            &[
+                "summaries",
+                "--model",
+                "resnet:1",
+                "--weights",
+                w,
+                "--batch",
+                b,
+            ],
+            "resnet",
+        ),
+        (
+            &[
+                "summaries",
+                "--model",
+                "mlp:10-7-10:tanh",
+                "--weights",
+                w,
+                "--batch",
+                b,
+                "--partition",
+                "blocks-0",
+            ],
+            "blocks-0",
+        ),
+        (
+            &[
+                "summaries",
+                "--model",
+                "mlp:10-7-10:tanh",
+                "--weights",
+                b,
+                "--batch",
+                b,
+            ],
+            "weight",
+        ),
     ];
     for (args, needle) in cases {
         let out = jetnewton(args);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
-        assert!(err.contains(needle), "{args:?}: {err} does not name {needle}");
+        assert!(
+            err.contains(needle),
+            "{args:?}: {err} does not name {needle}"
+        );
         assert!(!err.contains("panicked"), "{args:?}: {err}");
         assert!(out.stdout.is_empty(), "{args:?}: partial output");
     }

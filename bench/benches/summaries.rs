@@ -17,7 +17,9 @@ fn bench(c: &mut Criterion) {
         g.warm_up_time(Duration::from_secs(1));
         g.measurement_time(Duration::from_secs(5));
         g.bench_function("gradient", |b| b.iter(|| gradient(&w).expect("gradient")));
-        g.bench_function("jets", |b| b.iter(|| summaries(&w, &dir, true).expect("jets")));
+        g.bench_function("jets", |b| {
+            b.iter(|| summaries(&w, &dir, true).expect("jets"))
+        });
         g.bench_function("double-backward", |b| {
             b.iter(|| summaries(&w, &dir, false).expect("double backward"))
         });

@@ -2,7 +2,9 @@
 //! floating-point operation count of a gradient (to report GFLOP/s).
 
 use jetnewton::workload::Workload;
-use jetnewton_engine::summaries::{double_backward_summaries, jet_summaries, Summaries, SummaryOptions};
+use jetnewton_engine::summaries::{
+    double_backward_summaries, jet_summaries, Summaries, SummaryOptions,
+};
 use jetnewton_engine::Graph;
 use jetnewton_nets::{Layer, Model, NetsError, Params, PartitionSpec};
 
@@ -31,7 +33,11 @@ pub fn gradient(w: &Workload<'_, f32>) -> Result<(), NetsError> {
 }
 
 /// The summaries of `w` along `dir`, by jets or by double backward.
-pub fn summaries(w: &Workload<'_, f32>, dir: &Params<f32>, jets: bool) -> Result<Summaries, NetsError> {
+pub fn summaries(
+    w: &Workload<'_, f32>,
+    dir: &Params<f32>,
+    jets: bool,
+) -> Result<Summaries, NetsError> {
     let g = Graph::new();
     let b = w.build(&g)?;
     let d = b.direction(&g, dir)?;
@@ -50,8 +56,16 @@ pub fn gradient_flops(model: &Model, batch: usize) -> u64 {
     let mut first = true;
     for (layer, out_shape) in model.layers().iter().zip(model.layer_shapes().iter()) {
         let macs_per_sample = match *layer {
-            Layer::Linear { in_features, out_features } => (in_features * out_features) as u64,
-            Layer::Conv2d { in_ch, out_ch, kernel, .. } => {
+            Layer::Linear {
+                in_features,
+                out_features,
+            } => (in_features * out_features) as u64,
+            Layer::Conv2d {
+                in_ch,
+                out_ch,
+                kernel,
+                ..
+            } => {
                 let spatial: usize = out_shape.iter().skip(1).product();
                 (in_ch * kernel * kernel * out_ch * spatial) as u64
             }

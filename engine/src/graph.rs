@@ -58,6 +58,12 @@ pub struct Var<'g, F: Float> {
     id: NodeId,
 }
 
+impl<F: Float> std::fmt::Debug for Var<'_, F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Var(node {}, shape {:?})", self.id, self.shape())
+    }
+}
+
 impl<'g, F: Float> Var<'g, F> {
     /// The node id.
     pub fn id(self) -> NodeId {

@@ -25,19 +25,32 @@ pub struct GradArgs {
 pub fn run(a: &GradArgs) -> Result<()> {
     let model = Model::from_spec(&a.model)?;
     let data = digits().map_err(NetsError::from)?;
-    let mut sampler = MinibatchSampler::new(data.len(), a.batch_size, a.seed).map_err(NetsError::from)?;
+    let mut sampler =
+        MinibatchSampler::new(data.len(), a.batch_size, a.seed).map_err(NetsError::from)?;
     let mut batch = Batch::new();
-    sampler.next_batch(&data, &mut batch).map_err(NetsError::from)?;
+    sampler
+        .next_batch(&data, &mut batch)
+        .map_err(NetsError::from)?;
     let params = model.init_params::<f32>(a.seed);
     let graph = Graph::new();
     let x = Tensor::from_vec(batch.shape().to_vec(), batch.inputs().to_vec())?;
     let (loss, ids) = model.loss(&graph, &params, x, batch.labels())?;
     let nodes: Vec<usize> = ids.iter().map(|(_, id)| *id).collect();
     let grads = graph.grad(loss.id(), &nodes)?;
-    println!("model {}  batch {} of the embedded UCI digits  loss {:.6}", a.model, a.batch_size, loss.value().item()?);
+    println!(
+        "model {}  batch {} of the embedded UCI digits  loss {:.6}",
+        a.model,
+        a.batch_size,
+        loss.value().item()?
+    );
     println!("{:<12} {:>16} {:>14}", "tensor", "shape", "|grad|");
     for ((name, _), g) in ids.iter().zip(&grads) {
-        println!("{:<12} {:>16} {:>14.6e}", name, format!("{:?}", g.shape()), g.norm_f64());
+        println!(
+            "{:<12} {:>16} {:>14.6e}",
+            name,
+            format!("{:?}", g.shape()),
+            g.norm_f64()
+        );
     }
     Ok(())
 }

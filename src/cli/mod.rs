@@ -61,7 +61,9 @@ pub fn run(cli: Cli) -> Result<()> {
             });
         }
         // Fails only if the global pool was already built, which cannot happen this early in a process.
-        let _ = rayon::ThreadPoolBuilder::new().num_threads(n).build_global();
+        let _ = rayon::ThreadPoolBuilder::new()
+            .num_threads(n)
+            .build_global();
     }
     match cli.command {
         Command::Grad(a) => grad::run(&a),

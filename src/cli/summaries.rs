@@ -4,14 +4,16 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use jetnewton_engine::summaries::{double_backward_summaries, jet_summaries, Summaries, SummaryOptions};
+use jetnewton_engine::summaries::{
+    double_backward_summaries, jet_summaries, Summaries, SummaryOptions,
+};
 use jetnewton_engine::{Float, Graph};
 use jetnewton_nets::{load_batch, load_direction, load_params, Model, PartitionSpec};
 use serde_json::json;
 
 use crate::cli::measure::median_ms;
-use crate::workload::{direction_or_gradient, Workload};
 use crate::cli::{CliError, Dtype, Method, Result};
+use crate::workload::{direction_or_gradient, Workload};
 
 /// Arguments of `jetnewton summaries`.
 #[derive(Debug, Args)]
@@ -64,7 +66,11 @@ fn run_typed<F: Float>(a: &SummariesArgs) -> Result<()> {
     let partition: PartitionSpec = a.partition.parse()?;
     let params = load_params::<F>(&a.weights, &model)?;
     let batch = load_batch::<F>(&a.batch, &model)?;
-    let given = a.direction.as_ref().map(|p| load_direction::<F>(p, &model)).transpose()?;
+    let given = a
+        .direction
+        .as_ref()
+        .map(|p| load_direction::<F>(p, &model))
+        .transpose()?;
     let inputs = Workload {
         model: &model,
         params,

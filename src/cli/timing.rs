@@ -8,8 +8,8 @@ use jetnewton_nets::{Model, PartitionSpec};
 use serde_json::json;
 
 use crate::cli::measure::median_ms;
-use crate::workload::Workload;
 use crate::cli::{Dtype, Result};
+use crate::workload::Workload;
 
 /// Arguments of `jetnewton timing`.
 #[derive(Debug, Args)]
@@ -55,7 +55,13 @@ fn run_typed<F: Float>(a: &TimingArgs) -> Result<()> {
         let g = Graph::new();
         let b = inputs.build(&g)?;
         let dir = b.direction(&g, &direction)?;
-        Ok(jet_summaries(&g, b.loss, &b.groups, &dir, SummaryOptions::default())?)
+        Ok(jet_summaries(
+            &g,
+            b.loss,
+            &b.groups,
+            &dir,
+            SummaryOptions::default(),
+        )?)
     })?;
     let db_ms = if a.skip_double_backward {
         None
@@ -65,7 +71,13 @@ fn run_typed<F: Float>(a: &TimingArgs) -> Result<()> {
                 let g = Graph::new();
                 let b = inputs.build(&g)?;
                 let dir = b.direction(&g, &direction)?;
-                Ok(double_backward_summaries(&g, b.loss, &b.groups, &dir, SummaryOptions::default())?)
+                Ok(double_backward_summaries(
+                    &g,
+                    b.loss,
+                    &b.groups,
+                    &dir,
+                    SummaryOptions::default(),
+                )?)
             })?
             .0,
         )

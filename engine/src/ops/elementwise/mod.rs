@@ -69,10 +69,14 @@ impl<F: Float> Op<F> for Unary {
             // Closures per function (not a function pointer) so the derivatives inline into the loop.
             match self.f {
                 UnaryFn::Tanh => {
-                    return unary_jet(x[0], y0, |i, _, d| d.copy_from_slice(&tanh_low(y[i])[..d.len()]));
+                    return unary_jet(x[0], y0, |i, _, d| {
+                        d.copy_from_slice(&tanh_low(y[i])[..d.len()])
+                    });
                 }
                 UnaryFn::Sigmoid => {
-                    return unary_jet(x[0], y0, |i, _, d| d.copy_from_slice(&sigmoid_low(y[i])[..d.len()]));
+                    return unary_jet(x[0], y0, |i, _, d| {
+                        d.copy_from_slice(&sigmoid_low(y[i])[..d.len()])
+                    });
                 }
                 _ => {}
             }
