@@ -255,3 +255,97 @@ pub fn unary_jet_times<F: Float>(
     let coeffs = dispatch!(order, run(x0.data(), &xs, &gs, x0.shape(), &derivs))?;
     Ok(Jet { coeffs })
 }
+
+/// The coefficient slices `0..=2` of a jet, zero tags replaced by one shared buffer of zeros (allocated only when
+/// some tag is present), so the order-2 loops below run without a branch per element.
+fn dense2<'a, F: Float>(j: &'a Jet<F>, n: usize, zeros: &'a mut Option<Vec<F>>) -> [&'a [F]; 3] {
+    if (0..=2).any(|k| j.get(k).is_none()) && zeros.is_none() {
+        *zeros = Some(vec![F::zero(); n]);
+    }
+    let z: &'a [F] = zeros.as_deref().unwrap_or(&[]);
+    [0, 1, 2].map(|k| j.get(k).map_or(z, |t| t.data()))
+}
+
+/// Order-2 fast path of [`unary_jet`] for functions whose derivatives come from the output: `low(y₀)` returns
+/// `[f, f', f'', f''']` at the point. Branch-free slice loops the compiler vectorises.
+pub fn unary_jet_order2<F: Float>(x: &Jet<F>, y0: &Tensor<F>, low: impl Fn(F) -> [F; 4] + Sync) -> Result<Jet<F>> {
+    if x.order() != 2 || x.is_constant() {
+        return Err(EngineError::Invalid {
+            op: "order-2 elementwise jet",
+            reason: "expects a non-constant jet of order 2".into(),
+        });
+    }
+    let n = y0.numel();
+    let mut zeros = None;
+    let [_, x1, x2] = dense2(x, n, &mut zeros);
+    let y = y0.data();
+    let half = F::of(0.5);
+    let (mut o1, mut o2) = (vec![F::zero(); n], vec![F::zero(); n]);
+    o1.par_chunks_mut(PAR_CHUNK)
+        .zip(o2.par_chunks_mut(PAR_CHUNK))
+        .enumerate()
+        .for_each(|(c, (a, b))| {
+            let s = c * PAR_CHUNK;
+            for j in 0..a.len() {
+                let i = s + j;
+                let [_, d1, d2, _] = low(y[i]);
+                a[j] = d1 * x1[i];
+                b[j] = d1 * x2[i] + half * d2 * x1[i] * x1[i];
+            }
+        });
+    Ok(Jet {
+        coeffs: vec![
+            Some(y0.clone()),
+            Some(Tensor::from_vec(y0.shape().to_vec(), o1)?),
+            Some(Tensor::from_vec(y0.shape().to_vec(), o2)?),
+        ],
+    })
+}
+
+/// Order-2 fast path of [`unary_jet_times`] (`δx = δy ⊙ f'(x)` lifted to jets) for functions whose derivatives come
+/// from the output `y₀`: `low(y₀) = [f, f', f'', f''']`.
+pub fn unary_jet_times_order2<F: Float>(
+    x: &Jet<F>,
+    y0: &Tensor<F>,
+    gout: &Jet<F>,
+    low: impl Fn(F) -> [F; 4] + Sync,
+) -> Result<Jet<F>> {
+    if x.order() != 2 || gout.order() != 2 {
+        return Err(EngineError::Invalid {
+            op: "order-2 elementwise jet vjp",
+            reason: "expects jets of order 2".into(),
+        });
+    }
+    if x.is_constant() && gout.is_constant() {
+        return Ok(Jet::zero(2));
+    }
+    let n = y0.numel();
+    let (mut zx, mut zg) = (None, None);
+    let [_, x1, x2] = dense2(x, n, &mut zx);
+    let [g0, g1, g2] = dense2(gout, n, &mut zg);
+    let y = y0.data();
+    let half = F::of(0.5);
+    let (mut o1, mut o2) = (vec![F::zero(); n], vec![F::zero(); n]);
+    o1.par_chunks_mut(PAR_CHUNK)
+        .zip(o2.par_chunks_mut(PAR_CHUNK))
+        .enumerate()
+        .for_each(|(c, (a, b))| {
+            let s = c * PAR_CHUNK;
+            for j in 0..a.len() {
+                let i = s + j;
+                // h = f'(x(t)): h₀ = f', h₁ = f''·x₁, h₂ = f''·x₂ + ½ f'''·x₁².
+                let [_, h0, d2, d3] = low(y[i]);
+                let h1 = d2 * x1[i];
+                let h2 = d2 * x2[i] + half * d3 * x1[i] * x1[i];
+                a[j] = g0[i] * h1 + g1[i] * h0;
+                b[j] = g0[i] * h2 + g1[i] * h1 + g2[i] * h0;
+            }
+        });
+    Ok(Jet {
+        coeffs: vec![
+            None,
+            Some(Tensor::from_vec(y0.shape().to_vec(), o1)?),
+            Some(Tensor::from_vec(y0.shape().to_vec(), o2)?),
+        ],
+    })
+}

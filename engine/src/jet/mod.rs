@@ -17,7 +17,7 @@ mod interpret;
 mod rules;
 pub mod series;
 
-pub use elementwise::{unary_jet, unary_jet_times};
+pub use elementwise::{unary_jet, unary_jet_order2, unary_jet_times, unary_jet_times_order2};
 pub use interpret::{
     forward_jets, forward_jets_shared, reverse_jets, Contractions, ReverseJets, ReversePlan,
 };

@@ -13,7 +13,7 @@ use functions::{sigmoid_low, tanh_low};
 use crate::error::Result;
 use crate::float::Float;
 use crate::graph::{Graph, NodeId, Var};
-use crate::jet::{unary_jet, unary_jet_times, Jet};
+use crate::jet::{unary_jet, unary_jet_order2, unary_jet_times, unary_jet_times_order2, Jet};
 use crate::op::Op;
 use crate::ops::mul::Mul;
 use crate::tensor::Tensor;
@@ -65,6 +65,13 @@ impl<F: Float> Op<F> for Unary {
     fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
         let fy = (self.deriv == 0).then(|| y0.data());
         // tanh and sigmoid at low order: derivatives straight from the output, no dispatch inside the loop.
+        if self.deriv == 0 && x[0].order() == 2 && !x[0].is_constant() {
+            match self.f {
+                UnaryFn::Tanh => return unary_jet_order2(x[0], y0, tanh_low),
+                UnaryFn::Sigmoid => return unary_jet_order2(x[0], y0, sigmoid_low),
+                _ => {}
+            }
+        }
         if let (Some(y), true) = (fy, x[0].order() <= 3) {
             // Closures per function (not a function pointer) so the derivatives inline into the loop.
             match self.f {
@@ -117,6 +124,13 @@ impl<F: Float> Op<F> for Unary {
         } else {
             None
         };
+        if let (Some(y0), 2) = (y.get(0).filter(|_| self.deriv == 0), gy.order()) {
+            match self.f {
+                UnaryFn::Tanh => return Ok(vec![Some(unary_jet_times_order2(x[0], y0, gy, tanh_low)?)]),
+                UnaryFn::Sigmoid => return Ok(vec![Some(unary_jet_times_order2(x[0], y0, gy, sigmoid_low)?)]),
+                _ => {}
+            }
+        }
         if let (Some(yv), true) = (fy, gy.order() <= 2) {
             let j = match self.f {
                 UnaryFn::Tanh => Some(unary_jet_times(x[0], gy, |i, _, d| {
