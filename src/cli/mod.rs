@@ -3,6 +3,7 @@
 mod error;
 mod grad;
 mod measure;
+mod partitions;
 mod summaries;
 mod timing;
 
@@ -29,6 +30,8 @@ pub enum Command {
     Grad(grad::GradArgs),
     /// gbar, hbar and diag D³ of a model on given weights, batch and direction, as one JSON object.
     Summaries(summaries::SummariesArgs),
+    /// The number of groups S (and the groups) of each partition of a model.
+    Partitions(partitions::PartitionsArgs),
     /// Time the gradient, the summaries by jets and by double backward on a seeded synthetic batch.
     Timing(timing::TimingArgs),
 }
@@ -69,5 +72,6 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Grad(a) => grad::run(&a),
         Command::Summaries(a) => summaries::run(&a),
         Command::Timing(a) => timing::run(&a),
+        Command::Partitions(a) => partitions::run(&a),
     }
 }

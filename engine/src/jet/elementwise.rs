@@ -268,7 +268,11 @@ fn dense2<'a, F: Float>(j: &'a Jet<F>, n: usize, zeros: &'a mut Option<Vec<F>>) 
 
 /// Order-2 fast path of [`unary_jet`] for functions whose derivatives come from the output: `low(y₀)` returns
 /// `[f, f', f'', f''']` at the point. Branch-free slice loops the compiler vectorises.
-pub fn unary_jet_order2<F: Float>(x: &Jet<F>, y0: &Tensor<F>, low: impl Fn(F) -> [F; 4] + Sync) -> Result<Jet<F>> {
+pub fn unary_jet_order2<F: Float>(
+    x: &Jet<F>,
+    y0: &Tensor<F>,
+    low: impl Fn(F) -> [F; 4] + Sync,
+) -> Result<Jet<F>> {
     if x.order() != 2 || x.is_constant() {
         return Err(EngineError::Invalid {
             op: "order-2 elementwise jet",

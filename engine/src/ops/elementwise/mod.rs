@@ -126,8 +126,17 @@ impl<F: Float> Op<F> for Unary {
         };
         if let (Some(y0), 2) = (y.get(0).filter(|_| self.deriv == 0), gy.order()) {
             match self.f {
-                UnaryFn::Tanh => return Ok(vec![Some(unary_jet_times_order2(x[0], y0, gy, tanh_low)?)]),
-                UnaryFn::Sigmoid => return Ok(vec![Some(unary_jet_times_order2(x[0], y0, gy, sigmoid_low)?)]),
+                UnaryFn::Tanh => {
+                    return Ok(vec![Some(unary_jet_times_order2(x[0], y0, gy, tanh_low)?)])
+                }
+                UnaryFn::Sigmoid => {
+                    return Ok(vec![Some(unary_jet_times_order2(
+                        x[0],
+                        y0,
+                        gy,
+                        sigmoid_low,
+                    )?)])
+                }
                 _ => {}
             }
         }
