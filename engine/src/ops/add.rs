@@ -8,6 +8,7 @@ use crate::graph::{Graph, NodeId, Var};
 use crate::jet::series::add_coeff;
 use crate::jet::{linear_jet, Jet};
 use crate::op::Op;
+use crate::ops::linear::LinearMap;
 use crate::tensor::Tensor;
 
 /// `a + b` for tensors of the same shape.
@@ -115,38 +116,18 @@ impl<F: Float> Op<F> for Sub {
     }
 }
 
-impl<F: Float> Op<F> for Scale {
+impl<F: Float> LinearMap<F> for Scale {
     fn name(&self) -> &'static str {
         "scale"
     }
-    fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        Ok(x[0].scale(F::of(self.0)))
+    fn apply(&self, x: &Tensor<F>) -> Result<Tensor<F>> {
+        Ok(x.scale(F::of(self.0)))
     }
-    fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
-        let mut j = linear_jet(x[0], 1, |t| Ok(t.scale(F::of(self.0))))?;
-        j.coeffs[0] = Some(y0.clone());
-        Ok(j)
+    fn apply_adjoint(&self, g: &Tensor<F>) -> Result<Tensor<F>> {
+        Ok(g.scale(F::of(self.0)))
     }
-    fn vjp(
-        &self,
-        g: &Graph<F>,
-        _: &[NodeId],
-        _: NodeId,
-        gy: NodeId,
-        _: &[bool],
-    ) -> Result<Vec<Option<NodeId>>> {
-        Ok(vec![Some(g.apply(Arc::new(*self), &[gy])?)])
-    }
-    fn jet_vjp(
-        &self,
-        _: &[&Jet<F>],
-        _: &Jet<F>,
-        gy: &Jet<F>,
-        _: &[bool],
-    ) -> Result<Vec<Option<Jet<F>>>> {
-        Ok(vec![Some(linear_jet(gy, 1, |t| {
-            Ok(t.scale(F::of(self.0)))
-        })?)])
+    fn adjoint_op(&self) -> Arc<dyn Op<F>> {
+        Arc::new(*self)
     }
 }
 

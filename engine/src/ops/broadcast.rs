@@ -8,9 +8,9 @@ use rayon::prelude::*;
 
 use crate::error::{EngineError, Result};
 use crate::float::Float;
-use crate::graph::{Graph, NodeId, Var};
-use crate::jet::{linear_jet, Jet};
+use crate::graph::Var;
 use crate::op::Op;
+use crate::ops::linear::LinearMap;
 use crate::tensor::{numel, Tensor, PAR_THRESHOLD};
 
 /// The `[outer, mid, inner]` view shared by [`Broadcast`] and [`SumTo`], with the two concrete shapes.
@@ -118,71 +118,33 @@ pub struct Broadcast(pub MidView);
 #[derive(Debug, Clone)]
 pub struct SumTo(pub MidView);
 
-impl<F: Float> Op<F> for Broadcast {
+impl<F: Float> LinearMap<F> for Broadcast {
     fn name(&self) -> &'static str {
         "broadcast"
     }
-    fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        self.0.broadcast(x[0])
+    fn apply(&self, x: &Tensor<F>) -> Result<Tensor<F>> {
+        self.0.broadcast(x)
     }
-    fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
-        let mut j = linear_jet(x[0], 1, |t| self.0.broadcast(t))?;
-        j.coeffs[0] = Some(y0.clone());
-        Ok(j)
+    fn apply_adjoint(&self, g: &Tensor<F>) -> Result<Tensor<F>> {
+        self.0.sum(g)
     }
-    fn vjp(
-        &self,
-        g: &Graph<F>,
-        _: &[NodeId],
-        _: NodeId,
-        gy: NodeId,
-        _: &[bool],
-    ) -> Result<Vec<Option<NodeId>>> {
-        Ok(vec![Some(g.apply(Arc::new(SumTo(self.0.clone())), &[gy])?)])
-    }
-    fn jet_vjp(
-        &self,
-        _: &[&Jet<F>],
-        _: &Jet<F>,
-        gy: &Jet<F>,
-        _: &[bool],
-    ) -> Result<Vec<Option<Jet<F>>>> {
-        Ok(vec![Some(linear_jet(gy, 1, |t| self.0.sum(t))?)])
+    fn adjoint_op(&self) -> Arc<dyn Op<F>> {
+        Arc::new(SumTo(self.0.clone()))
     }
 }
 
-impl<F: Float> Op<F> for SumTo {
+impl<F: Float> LinearMap<F> for SumTo {
     fn name(&self) -> &'static str {
         "sum_to"
     }
-    fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        self.0.sum(x[0])
+    fn apply(&self, x: &Tensor<F>) -> Result<Tensor<F>> {
+        self.0.sum(x)
     }
-    fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
-        let mut j = linear_jet(x[0], 1, |t| self.0.sum(t))?;
-        j.coeffs[0] = Some(y0.clone());
-        Ok(j)
+    fn apply_adjoint(&self, g: &Tensor<F>) -> Result<Tensor<F>> {
+        self.0.broadcast(g)
     }
-    fn vjp(
-        &self,
-        g: &Graph<F>,
-        _: &[NodeId],
-        _: NodeId,
-        gy: NodeId,
-        _: &[bool],
-    ) -> Result<Vec<Option<NodeId>>> {
-        Ok(vec![Some(
-            g.apply(Arc::new(Broadcast(self.0.clone())), &[gy])?,
-        )])
-    }
-    fn jet_vjp(
-        &self,
-        _: &[&Jet<F>],
-        _: &Jet<F>,
-        gy: &Jet<F>,
-        _: &[bool],
-    ) -> Result<Vec<Option<Jet<F>>>> {
-        Ok(vec![Some(linear_jet(gy, 1, |t| self.0.broadcast(t))?)])
+    fn adjoint_op(&self) -> Arc<dyn Op<F>> {
+        Arc::new(Broadcast(self.0.clone()))
     }
 }
 

@@ -5,9 +5,9 @@ use std::sync::Arc;
 
 use crate::error::{EngineError, Result};
 use crate::float::Float;
-use crate::graph::{Graph, NodeId, Var};
-use crate::jet::{linear_jet, Jet};
+use crate::graph::Var;
 use crate::op::Op;
+use crate::ops::linear::LinearMap;
 use crate::tensor::{numel, Tensor};
 
 /// Fixed index map shared by [`Gather`] and [`ScatterAdd`]: `out[i] = in[indices[i]]`.
@@ -85,73 +85,33 @@ pub struct Gather(pub IndexMap);
 #[derive(Debug, Clone)]
 pub struct ScatterAdd(pub IndexMap);
 
-impl<F: Float> Op<F> for Gather {
+impl<F: Float> LinearMap<F> for Gather {
     fn name(&self) -> &'static str {
         "gather"
     }
-    fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        self.0.gather(x[0])
+    fn apply(&self, x: &Tensor<F>) -> Result<Tensor<F>> {
+        self.0.gather(x)
     }
-    fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
-        let mut j = linear_jet(x[0], 1, |t| self.0.gather(t))?;
-        j.coeffs[0] = Some(y0.clone());
-        Ok(j)
+    fn apply_adjoint(&self, g: &Tensor<F>) -> Result<Tensor<F>> {
+        self.0.scatter(g)
     }
-    fn vjp(
-        &self,
-        g: &Graph<F>,
-        _: &[NodeId],
-        _: NodeId,
-        gy: NodeId,
-        _: &[bool],
-    ) -> Result<Vec<Option<NodeId>>> {
-        Ok(vec![Some(
-            g.apply(Arc::new(ScatterAdd(self.0.clone())), &[gy])?,
-        )])
-    }
-    fn jet_vjp(
-        &self,
-        _: &[&Jet<F>],
-        _: &Jet<F>,
-        gy: &Jet<F>,
-        _: &[bool],
-    ) -> Result<Vec<Option<Jet<F>>>> {
-        Ok(vec![Some(linear_jet(gy, 1, |t| self.0.scatter(t))?)])
+    fn adjoint_op(&self) -> Arc<dyn Op<F>> {
+        Arc::new(ScatterAdd(self.0.clone()))
     }
 }
 
-impl<F: Float> Op<F> for ScatterAdd {
+impl<F: Float> LinearMap<F> for ScatterAdd {
     fn name(&self) -> &'static str {
         "scatter_add"
     }
-    fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        self.0.scatter(x[0])
+    fn apply(&self, x: &Tensor<F>) -> Result<Tensor<F>> {
+        self.0.scatter(x)
     }
-    fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
-        let mut j = linear_jet(x[0], 1, |t| self.0.scatter(t))?;
-        j.coeffs[0] = Some(y0.clone());
-        Ok(j)
+    fn apply_adjoint(&self, g: &Tensor<F>) -> Result<Tensor<F>> {
+        self.0.gather(g)
     }
-    fn vjp(
-        &self,
-        g: &Graph<F>,
-        _: &[NodeId],
-        _: NodeId,
-        gy: NodeId,
-        _: &[bool],
-    ) -> Result<Vec<Option<NodeId>>> {
-        Ok(vec![Some(
-            g.apply(Arc::new(Gather(self.0.clone())), &[gy])?,
-        )])
-    }
-    fn jet_vjp(
-        &self,
-        _: &[&Jet<F>],
-        _: &Jet<F>,
-        gy: &Jet<F>,
-        _: &[bool],
-    ) -> Result<Vec<Option<Jet<F>>>> {
-        Ok(vec![Some(linear_jet(gy, 1, |t| self.0.gather(t))?)])
+    fn adjoint_op(&self) -> Arc<dyn Op<F>> {
+        Arc::new(Gather(self.0.clone()))
     }
 }
 

@@ -12,6 +12,7 @@ pub mod broadcast;
 pub mod conv;
 pub mod elementwise;
 pub mod gather;
+pub mod linear;
 pub mod log_softmax;
 pub mod matmul;
 pub mod mul;

@@ -8,9 +8,9 @@ use std::sync::Arc;
 use crate::cpu::pool::{avg_pool, avg_pool_adjoint, max_pool_argmax, PoolDims};
 use crate::error::{EngineError, Result};
 use crate::float::Float;
-use crate::graph::{Graph, NodeId, Var};
-use crate::jet::{linear_jet, Jet};
+use crate::graph::Var;
 use crate::op::Op;
+use crate::ops::linear::LinearMap;
 use crate::tensor::{numel, Tensor};
 
 /// The window geometry of a pooling and the shape it applies to; built by [`Pool2d::new`], which checks that they
@@ -120,74 +120,33 @@ pub struct AvgPool2d(pub Pool2d);
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AvgPool2dAdjoint(pub Pool2d);
 
-impl<F: Float> Op<F> for AvgPool2d {
+impl<F: Float> LinearMap<F> for AvgPool2d {
     fn name(&self) -> &'static str {
         "avg_pool2d"
     }
-    fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        self.0.pool(x[0])
+    fn apply(&self, x: &Tensor<F>) -> Result<Tensor<F>> {
+        self.0.pool(x)
     }
-    fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
-        let mut j = linear_jet(x[0], 1, |t| self.0.pool(t))?;
-        j.coeffs[0] = Some(y0.clone());
-        Ok(j)
+    fn apply_adjoint(&self, g: &Tensor<F>) -> Result<Tensor<F>> {
+        self.0.adjoint(g)
     }
-    fn vjp(
-        &self,
-        g: &Graph<F>,
-        _: &[NodeId],
-        _: NodeId,
-        gy: NodeId,
-        _: &[bool],
-    ) -> Result<Vec<Option<NodeId>>> {
-        Ok(vec![Some(g.apply(
-            Arc::new(AvgPool2dAdjoint(self.0.clone())),
-            &[gy],
-        )?)])
-    }
-    fn jet_vjp(
-        &self,
-        _: &[&Jet<F>],
-        _: &Jet<F>,
-        gy: &Jet<F>,
-        _: &[bool],
-    ) -> Result<Vec<Option<Jet<F>>>> {
-        Ok(vec![Some(linear_jet(gy, 1, |t| self.0.adjoint(t))?)])
+    fn adjoint_op(&self) -> Arc<dyn Op<F>> {
+        Arc::new(AvgPool2dAdjoint(self.0.clone()))
     }
 }
 
-impl<F: Float> Op<F> for AvgPool2dAdjoint {
+impl<F: Float> LinearMap<F> for AvgPool2dAdjoint {
     fn name(&self) -> &'static str {
         "avg_pool2d_adjoint"
     }
-    fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        self.0.adjoint(x[0])
+    fn apply(&self, x: &Tensor<F>) -> Result<Tensor<F>> {
+        self.0.adjoint(x)
     }
-    fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
-        let mut j = linear_jet(x[0], 1, |t| self.0.adjoint(t))?;
-        j.coeffs[0] = Some(y0.clone());
-        Ok(j)
+    fn apply_adjoint(&self, g: &Tensor<F>) -> Result<Tensor<F>> {
+        self.0.pool(g)
     }
-    fn vjp(
-        &self,
-        g: &Graph<F>,
-        _: &[NodeId],
-        _: NodeId,
-        gy: NodeId,
-        _: &[bool],
-    ) -> Result<Vec<Option<NodeId>>> {
-        Ok(vec![Some(
-            g.apply(Arc::new(AvgPool2d(self.0.clone())), &[gy])?,
-        )])
-    }
-    fn jet_vjp(
-        &self,
-        _: &[&Jet<F>],
-        _: &Jet<F>,
-        gy: &Jet<F>,
-        _: &[bool],
-    ) -> Result<Vec<Option<Jet<F>>>> {
-        Ok(vec![Some(linear_jet(gy, 1, |t| self.0.pool(t))?)])
+    fn adjoint_op(&self) -> Arc<dyn Op<F>> {
+        Arc::new(AvgPool2d(self.0.clone()))
     }
 }
 

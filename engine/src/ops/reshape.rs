@@ -4,9 +4,9 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::float::Float;
-use crate::graph::{Graph, NodeId, Var};
-use crate::jet::{linear_jet, Jet};
+use crate::graph::Var;
 use crate::op::Op;
+use crate::ops::linear::LinearMap;
 use crate::tensor::Tensor;
 
 /// Views the input under another shape with the same element count.
@@ -18,40 +18,21 @@ pub struct Reshape {
     pub to: Vec<usize>,
 }
 
-impl<F: Float> Op<F> for Reshape {
+impl<F: Float> LinearMap<F> for Reshape {
     fn name(&self) -> &'static str {
         "reshape"
     }
-    fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        x[0].reshape(&self.to)
+    fn apply(&self, x: &Tensor<F>) -> Result<Tensor<F>> {
+        x.reshape(&self.to)
     }
-    fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
-        let mut j = linear_jet(x[0], 1, |t| t.reshape(&self.to))?;
-        j.coeffs[0] = Some(y0.clone());
-        Ok(j)
+    fn apply_adjoint(&self, g: &Tensor<F>) -> Result<Tensor<F>> {
+        g.reshape(&self.from)
     }
-    fn vjp(
-        &self,
-        g: &Graph<F>,
-        _: &[NodeId],
-        _: NodeId,
-        gy: NodeId,
-        _: &[bool],
-    ) -> Result<Vec<Option<NodeId>>> {
-        let back = Reshape {
+    fn adjoint_op(&self) -> Arc<dyn Op<F>> {
+        Arc::new(Reshape {
             from: self.to.clone(),
             to: self.from.clone(),
-        };
-        Ok(vec![Some(g.apply(Arc::new(back), &[gy])?)])
-    }
-    fn jet_vjp(
-        &self,
-        _: &[&Jet<F>],
-        _: &Jet<F>,
-        gy: &Jet<F>,
-        _: &[bool],
-    ) -> Result<Vec<Option<Jet<F>>>> {
-        Ok(vec![Some(linear_jet(gy, 1, |t| t.reshape(&self.from))?)])
+        })
     }
 }
 
