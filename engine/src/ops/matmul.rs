@@ -1,13 +1,10 @@
 //! Matrix product with either operand transposed: bilinear, and closed under its own adjoints.
 
-use std::sync::Arc;
-
 use crate::cpu::gemm::{matmul, Layout};
 use crate::error::{EngineError, Result};
 use crate::float::Float;
-use crate::graph::{Graph, NodeId, Var};
-use crate::jet::{bilinear_contract, bilinear_jet, Jet};
-use crate::op::{ContractCache, Op};
+use crate::graph::Var;
+use crate::ops::bilinear::{Adjoint, BilinearMap};
 use crate::tensor::Tensor;
 
 /// `C = op(A) · op(B)`, where `op` transposes when the flag is set. A linear layer is `x · Wᵀ`: `MatMul { ta:
@@ -89,7 +86,7 @@ impl MatMul {
 
     /// The product whose result is the cotangent of A given the output cotangent `gC`: `(op, operands-order)`.
     /// Returned as (op, gC_first): when `gC_first`, the cotangent is `op(gC, B)`, otherwise `op(B, gC)`.
-    fn adjoint_a(&self) -> (MatMul, bool) {
+    fn adjoint_a_op(&self) -> (MatMul, bool) {
         if self.ta {
             // A = (gC·op(B)ᵀ)ᵀ = op(B) · gCᵀ
             (
@@ -111,7 +108,7 @@ impl MatMul {
     }
 
     /// Same for B: when `gC_first`, `op(gC, A)`, otherwise `op(A, gC)`.
-    fn adjoint_b(&self) -> (MatMul, bool) {
+    fn adjoint_b_op(&self) -> (MatMul, bool) {
         if self.tb {
             // B = (op(A)ᵀ·gC)ᵀ = gCᵀ · op(A)
             (
@@ -133,123 +130,25 @@ impl MatMul {
     }
 }
 
-impl<F: Float> Op<F> for MatMul {
-    fn name(&self) -> &'static str {
+impl<F: Float> BilinearMap<F> for MatMul {
+    fn bilinear_name(&self) -> &'static str {
         "matmul"
     }
-    fn is_bilinear(&self) -> bool {
-        true
-    }
-    fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        self.product_into(x[0], x[1], None)?
-            .ok_or_else(unreachable_none)
-    }
-    fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
-        let mut j = bilinear_jet(x[0], x[1], 1, x[0].order(), |a, b, acc| {
-            self.product_into(a, b, acc)
-        })?;
-        j.coeffs[0] = Some(y0.clone());
-        Ok(j)
-    }
-    fn vjp(
+    fn product_acc(
         &self,
-        g: &Graph<F>,
-        x: &[NodeId],
-        _: NodeId,
-        gy: NodeId,
-        w: &[bool],
-    ) -> Result<Vec<Option<NodeId>>> {
-        let mut out = vec![None, None];
-        for (slot, (op, g_first), other) in
-            [(0, self.adjoint_a(), x[1]), (1, self.adjoint_b(), x[0])]
-        {
-            if w[slot] {
-                let ins = if g_first { [gy, other] } else { [other, gy] };
-                out[slot] = Some(g.apply(Arc::new(op), &ins)?);
-            }
-        }
-        Ok(out)
+        a: &Tensor<F>,
+        b: &Tensor<F>,
+        acc: Option<&mut Tensor<F>>,
+    ) -> Result<Option<Tensor<F>>> {
+        self.product_into(a, b, acc)
     }
-    fn jet_vjp(
-        &self,
-        x: &[&Jet<F>],
-        _: &Jet<F>,
-        gy: &Jet<F>,
-        w: &[bool],
-    ) -> Result<Vec<Option<Jet<F>>>> {
-        let k = gy.order();
-        let mut out = vec![None, None];
-        for (slot, (op, g_first), other) in
-            [(0, self.adjoint_a(), x[1]), (1, self.adjoint_b(), x[0])]
-        {
-            if w[slot] {
-                let j = if g_first {
-                    bilinear_jet(gy, other, 1, k, |a, b, acc| op.product_into(a, b, acc))?
-                } else {
-                    bilinear_jet(other, gy, 1, k, |a, b, acc| op.product_into(a, b, acc))?
-                };
-                out[slot] = Some(j);
-            }
-        }
-        Ok(out)
+    fn adjoint_a(&self, _: &[usize]) -> Adjoint<F> {
+        let (op, gy_first) = self.adjoint_a_op();
+        Adjoint::new(op, gy_first)
     }
-    fn contract_input(
-        &self,
-        x: &[&Jet<F>],
-        _: &Jet<F>,
-        gy: &Jet<F>,
-        input: usize,
-        v: &Tensor<F>,
-        cache: &mut ContractCache<F>,
-    ) -> Result<Vec<f64>> {
-        let fresh = |a: &Tensor<F>, b: &Tensor<F>| {
-            self.product_into(a, b, None)?.ok_or_else(unreachable_none)
-        };
-        if input == 1 {
-            let (op, g_first) = self.adjoint_a();
-            bilinear_contract(
-                x[0],
-                gy,
-                v,
-                cache,
-                |a, v| fresh(a, v),
-                |g, v| Self::apply_adjoint(op, g_first, g, v),
-            )
-        } else {
-            let (op, g_first) = self.adjoint_b();
-            bilinear_contract(
-                x[1],
-                gy,
-                v,
-                cache,
-                |b, v| fresh(v, b),
-                |g, v| Self::apply_adjoint(op, g_first, g, v),
-            )
-        }
-    }
-}
-
-impl MatMul {
-    /// Applies an adjoint product `(op, g_first)` to the cotangent `gy` and the other operand.
-    fn apply_adjoint<F: Float>(
-        op: MatMul,
-        g_first: bool,
-        gy: &Tensor<F>,
-        other: &Tensor<F>,
-    ) -> Result<Tensor<F>> {
-        let r = if g_first {
-            op.product_into(gy, other, None)?
-        } else {
-            op.product_into(other, gy, None)?
-        };
-        r.ok_or_else(unreachable_none)
-    }
-}
-
-fn unreachable_none() -> EngineError {
-    EngineError::Invalid {
-        op: "matmul",
-        reason: "product without accumulator returned nothing".into(),
+    fn adjoint_b(&self, _: &[usize]) -> Adjoint<F> {
+        let (op, gy_first) = self.adjoint_b_op();
+        Adjoint::new(op, gy_first)
     }
 }
 

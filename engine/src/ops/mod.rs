@@ -8,6 +8,7 @@
 //! | composite | [`log_softmax::LogSoftmax`] |
 
 pub mod add;
+pub mod bilinear;
 pub mod broadcast;
 pub mod conv;
 pub mod elementwise;

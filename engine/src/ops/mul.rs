@@ -1,14 +1,11 @@
 //! Elementwise product: the simplest bilinear op. Its jet is a Cauchy product and its adjoints are products again.
 
-use std::sync::Arc;
-
 use rayon::prelude::*;
 
 use crate::error::Result;
 use crate::float::Float;
-use crate::graph::{Graph, NodeId, Var};
-use crate::jet::{bilinear_jet, Jet};
-use crate::op::Op;
+use crate::graph::Var;
+use crate::ops::bilinear::{Adjoint, BilinearMap};
 use crate::tensor::{Tensor, PAR_CHUNK, PAR_THRESHOLD};
 
 /// `a ⊙ b` for tensors of the same shape.
@@ -46,56 +43,24 @@ pub(crate) fn mul_into<F: Float>(
     }
 }
 
-impl<F: Float> Op<F> for Mul {
-    fn name(&self) -> &'static str {
+impl<F: Float> BilinearMap<F> for Mul {
+    fn bilinear_name(&self) -> &'static str {
         "mul"
     }
-    fn is_bilinear(&self) -> bool {
-        true
-    }
-    fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        x[0].zip_map(x[1], "mul", |a, b| a * b)
-    }
-    fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
-        let mut j = bilinear_jet(x[0], x[1], 1, x[0].order(), mul_into)?;
-        j.coeffs[0] = Some(y0.clone());
-        Ok(j)
-    }
-    fn vjp(
+    fn product_acc(
         &self,
-        g: &Graph<F>,
-        x: &[NodeId],
-        _: NodeId,
-        gy: NodeId,
-        w: &[bool],
-    ) -> Result<Vec<Option<NodeId>>> {
-        let ga = if w[0] {
-            Some(g.apply(Arc::new(Mul), &[gy, x[1]])?)
-        } else {
-            None
-        };
-        let gb = if w[1] {
-            Some(g.apply(Arc::new(Mul), &[gy, x[0]])?)
-        } else {
-            None
-        };
-        Ok(vec![ga, gb])
+        a: &Tensor<F>,
+        b: &Tensor<F>,
+        acc: Option<&mut Tensor<F>>,
+    ) -> Result<Option<Tensor<F>>> {
+        mul_into(a, b, acc)
     }
-    fn jet_vjp(
-        &self,
-        x: &[&Jet<F>],
-        _: &Jet<F>,
-        gy: &Jet<F>,
-        w: &[bool],
-    ) -> Result<Vec<Option<Jet<F>>>> {
-        let k = gy.order();
-        let ga = w[0]
-            .then(|| bilinear_jet(gy, x[1], 1, k, mul_into))
-            .transpose()?;
-        let gb = w[1]
-            .then(|| bilinear_jet(gy, x[0], 1, k, mul_into))
-            .transpose()?;
-        Ok(vec![ga, gb])
+    // ā = ȳ ⊙ b, b̄ = ȳ ⊙ a
+    fn adjoint_a(&self, _: &[usize]) -> Adjoint<F> {
+        Adjoint::new(Mul, true)
+    }
+    fn adjoint_b(&self, _: &[usize]) -> Adjoint<F> {
+        Adjoint::new(Mul, true)
     }
 }
 

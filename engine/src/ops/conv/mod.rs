@@ -26,8 +26,7 @@ pub use weight_grad::Conv2dWeightGrad;
 use crate::cpu::conv::ConvDims;
 use crate::error::{EngineError, Result};
 use crate::float::Float;
-use crate::graph::{Graph, NodeId, Var};
-use crate::jet::Jet;
+use crate::graph::Var;
 use crate::tensor::{numel, Tensor};
 
 /// Stride and zero padding of a convolution, `(vertical, horizontal)`; the kernel size is the weight's.
@@ -135,32 +134,6 @@ fn write_into<F: Float>(
             Ok(Some(Tensor::from_vec(shape, out)?))
         }
     }
-}
-
-/// The value of a product called without accumulator (always `Some`).
-fn fresh<F: Float>(op: &'static str, t: Option<Tensor<F>>) -> Result<Tensor<F>> {
-    t.ok_or_else(|| EngineError::Invalid {
-        op,
-        reason: "product without accumulator returned nothing".into(),
-    })
-}
-
-/// Shape of a node's value.
-fn node_shape<F: Float>(graph: &Graph<F>, id: NodeId) -> Result<Vec<usize>> {
-    Ok(graph.node(id)?.value.shape().to_vec())
-}
-
-/// Shape of a jet's tensors, read from its first nonzero coefficient (coefficient 0 for the inputs of an op).
-fn jet_shape<F: Float>(op: &'static str, j: &Jet<F>) -> Result<Vec<usize>> {
-    j.coeffs
-        .iter()
-        .flatten()
-        .next()
-        .map(|t| t.shape().to_vec())
-        .ok_or_else(|| EngineError::Invalid {
-            op,
-            reason: "input jet has no coefficient to take a shape from".into(),
-        })
 }
 
 impl<'g, F: Float> Var<'g, F> {
