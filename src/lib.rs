@@ -11,6 +11,7 @@
 //! This crate adds the `jetnewton` command line ([`cli`]).
 
 pub mod cli;
+pub mod oracle;
 pub mod workload;
 
 pub use jetnewton_engine as engine;

@@ -1,6 +1,37 @@
-//! Optimisers built on `jetnewton-engine`: Method 1 (the paper's algorithm 4), SGD, Adam and K-FAC.
+//! Optimisers built on `jetnewton-engine`: Method 1 (the paper's algorithm 4) with its cubic-regularised solver,
+//! SGD and Adam; K-FAC follows.
 //!
-//! This crate is a placeholder until the optimiser issue lands; it only re-exports the engine so that the workspace
-//! layout of the design notes exists from the start.
+//! Every optimiser implements [`Optimizer`]: it updates parameters given as `&mut [Tensor<F>]` in the fixed order
+//! of its [`ParamLayout`] (names and shapes), asking an [`Oracle`] — the training loop's side: model, data and
+//! samplers — for the loss and gradient and, for Method 1, the summaries `gbar`, `hbar`, `d3` along a direction
+//! for groups of parameter indices. Its whole state is an [`OptimizerState`] of named numbers, and restoring it
+//! continues bit for bit.
+//!
+//! - [`Sgd`] and [`Adam`]: PyTorch's semantics and defaults;
+//! - [`Method1`]: algorithm 4 with table 2's defaults ([`Method1Config::paper`]), the diagonal approximation
+//!   (appendix L) and the unregularised variant;
+//! - [`ReduceLrOnPlateau`], [`PlateauSchedule`]: PyTorch's plateau scheduler, called periodically on mean losses;
+//! - [`solver`]: the cubic-regularised solver of Method 1's step sizes.
 
-pub use jetnewton_engine as engine;
+mod adam;
+mod error;
+mod layout;
+pub mod method1;
+mod optimizer;
+mod oracle;
+mod plateau;
+mod sgd;
+pub mod solver;
+mod state;
+#[cfg(test)]
+mod test_support;
+
+pub use adam::{Adam, AdamConfig};
+pub use error::{OptimError, Result};
+pub use layout::ParamLayout;
+pub use method1::{EtaUpdate, Method1, Method1Config, Method1Report, SummariesReport};
+pub use optimizer::{Optimizer, StepReport};
+pub use oracle::{engine_gradient, engine_loss, engine_summaries, Oracle};
+pub use plateau::{PlateauConfig, PlateauSchedule, ReduceLrOnPlateau, ThresholdMode};
+pub use sgd::{Sgd, SgdConfig};
+pub use state::{OptimizerState, StateTensor};

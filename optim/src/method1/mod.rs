@@ -1,0 +1,134 @@
+//! Method 1 of the paper, run as its algorithm 4 (appendix G):
+//!
+//! ```text
+//! for t = 1, 2, …
+//!     L_t, g_t ← loss and gradient on a D_g minibatch
+//!     ũ_t ← momentum(μ_g; g_t, ũ_{t−1})
+//!     if t = 1, or t ≡ 1 (mod τ), or η̃ is still undefined:
+//!         gbar, hbar, d3 ← summaries along ũ_t on a D_newt minibatch
+//!         η_t ← the cubic solver's minimiser of T (hbar's off-diagonal zeroed in the diagonal variant)
+//!         η̃_t ← momentum(μ_η; (η_t)₊, η̃_{t−1})
+//!     θ_p ← θ_p − λ_t · ũ_{t,p} · η̃_{t, group(p)}
+//!     λ_{t+1} ← ReduceLROnPlateau every τ_sch steps on the mean loss since its last call
+//! ```
+//!
+//! where `momentum(μ; x, x̃)` is `x` while `x̃` is undefined, else `μx̃ + (1 − μ)x`. The summaries are computed at
+//! steps `1, 1 + τ, 1 + 2τ, …` (the paper's reference code counts steps from 0 and recomputes when the count is a
+//! multiple of τ), so that `η̃` is defined from the first step. If they are not finite or the solver refuses,
+//! the previous `η̃` is kept and the report says so; while no `η̃` exists the parameters do not move and the
+//! summaries are retried at the next step.
+
+mod config;
+mod report;
+mod state;
+mod step;
+
+pub use config::Method1Config;
+pub use report::{EtaUpdate, Method1Report, SummariesReport};
+
+use jetnewton_engine::{Float, Tensor};
+
+use crate::error::Result;
+use crate::layout::ParamLayout;
+use crate::optimizer::{check_lr, Optimizer, StepReport};
+use crate::oracle::Oracle;
+use crate::plateau::PlateauSchedule;
+use crate::state::OptimizerState;
+
+/// The paper's optimiser: per-group step sizes from a cubic-regularised Newton model of the loss along the
+/// momentum of the gradients (see the [module docs](self)).
+#[derive(Clone, Debug)]
+pub struct Method1<F: Float> {
+    config: Method1Config,
+    layout: ParamLayout,
+    groups: Vec<Vec<usize>>,
+    /// The group of each parameter.
+    group_of: Vec<usize>,
+    /// Steps done.
+    step: u64,
+    /// `λ_t`.
+    lr: f64,
+    /// `ũ`, the momentum of the gradients (zeros before the first step).
+    direction: Vec<Tensor<F>>,
+    /// `η̃`, once defined.
+    eta: Option<Vec<f64>>,
+    schedule: Option<PlateauSchedule>,
+}
+
+impl<F: Float> Method1<F> {
+    /// Method 1 for parameters of `layout` partitioned into `groups` (indices into the layout; every parameter
+    /// in exactly one group).
+    pub fn new(
+        layout: ParamLayout,
+        groups: Vec<Vec<usize>>,
+        config: Method1Config,
+    ) -> Result<Self> {
+        config.validate()?;
+        let group_of = layout.group_of(&groups)?;
+        let schedule = config.scheduler.map(PlateauSchedule::new).transpose()?;
+        Ok(Self {
+            direction: layout.zeros(),
+            lr: config.lr,
+            config,
+            layout,
+            groups,
+            group_of,
+            step: 0,
+            eta: None,
+            schedule,
+        })
+    }
+
+    /// The configuration it was made with.
+    pub fn config(&self) -> &Method1Config {
+        &self.config
+    }
+
+    /// The groups, as indices into the layout.
+    pub fn groups(&self) -> &[Vec<usize>] {
+        &self.groups
+    }
+
+    /// `η̃`, the current per-group step sizes (`None` before the first successful summaries).
+    pub fn eta(&self) -> Option<&[f64]> {
+        self.eta.as_deref()
+    }
+
+    /// `ũ`, the current direction (zeros before the first step).
+    pub fn direction(&self) -> &[Tensor<F>] {
+        &self.direction
+    }
+
+    /// Steps done so far.
+    pub fn steps(&self) -> u64 {
+        self.step
+    }
+}
+
+impl<F: Float> Optimizer<F> for Method1<F> {
+    fn step(&mut self, params: &mut [Tensor<F>], oracle: &mut dyn Oracle<F>) -> Result<StepReport> {
+        self.train_step(params, oracle)
+    }
+
+    fn state(&self) -> OptimizerState {
+        self.save()
+    }
+
+    fn load_state(&mut self, state: &OptimizerState) -> Result<()> {
+        self.load(state)
+    }
+
+    fn lr(&self) -> f64 {
+        self.lr
+    }
+
+    fn set_lr(&mut self, lr: f64) -> Result<()> {
+        check_lr("lr", lr)?;
+        self.lr = lr;
+        Ok(())
+    }
+
+    fn layout(&self) -> &ParamLayout {
+        &self.layout
+    }
+}

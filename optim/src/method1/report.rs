@@ -1,0 +1,54 @@
+//! [`Method1Report`]: what a Method 1 step did, for logging.
+
+use jetnewton_engine::summaries::Summaries;
+
+use crate::solver::{Solution, SolveError};
+
+/// Method 1's part of a [`crate::StepReport`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct Method1Report {
+    /// `η̃_t`, the per-group step sizes the update used (after the positive part and the momentum); `None` while
+    /// no summaries have succeeded yet, in which case the parameters did not move.
+    pub eta: Option<Vec<f64>>,
+    /// Present when the summaries were recomputed at this step.
+    pub summaries: Option<SummariesReport>,
+    /// Whether the plateau scheduler was called at this step.
+    pub scheduler_called: bool,
+    /// `λ_{t+1}`, the step size of the next step.
+    pub next_lr: f64,
+}
+
+impl Method1Report {
+    /// Whether the summaries were recomputed at this step.
+    pub fn recomputed(&self) -> bool {
+        self.summaries.is_some()
+    }
+
+    /// Whether summaries were computed but gave no usable `η` (so the previous `η̃` was kept).
+    pub fn eta_kept(&self) -> bool {
+        self.summaries
+            .as_ref()
+            .is_some_and(|s| !matches!(s.update, EtaUpdate::Solved(_)))
+    }
+}
+
+/// The summaries of a recomputation and what came of them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SummariesReport {
+    /// `gbar`, `hbar`, `d3` and the loss on the `D_newt` minibatch, as the oracle returned them (before the
+    /// diagonal approximation, if any).
+    pub summaries: Summaries,
+    /// The new `η`, or why there is none.
+    pub update: EtaUpdate,
+}
+
+/// The outcome of solving for `η`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum EtaUpdate {
+    /// The solver's `η` (before the positive part and the momentum), its outcome and its model decrease.
+    Solved(Solution),
+    /// A NaN or infinite value in the summaries: the previous `η̃` was kept.
+    NonFiniteSummaries,
+    /// The solver refused: the previous `η̃` was kept.
+    SolverFailed(SolveError),
+}

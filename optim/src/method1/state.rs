@@ -1,0 +1,59 @@
+//! Saving and restoring [`Method1`]'s state.
+
+use jetnewton_engine::Float;
+
+use super::Method1;
+use crate::error::Result;
+use crate::optimizer::check_lr;
+use crate::state::{OptimizerState, StateReader};
+
+const KIND: &str = "method1";
+const SCHEDULER: &str = "scheduler/";
+
+impl<F: Float> Method1<F> {
+    /// `step`, `lr` (`λ_t`), the direction `ũ` as `direction/{name}`, `η̃` as the tensor `eta` of shape `[S]`
+    /// once defined, and the scheduler's bookkeeping under `scheduler/`.
+    pub(super) fn save(&self) -> OptimizerState {
+        let mut s = OptimizerState::new(KIND);
+        s.set_scalar("step", self.step as f64);
+        s.set_scalar("lr", self.lr);
+        s.set_buffers("direction", self.layout.names(), &self.direction);
+        if let Some(eta) = &self.eta {
+            s.tensors.insert(
+                "eta".into(),
+                crate::state::StateTensor {
+                    shape: vec![eta.len()],
+                    data: eta.clone(),
+                },
+            );
+        }
+        if let Some(schedule) = &self.schedule {
+            schedule.save(&mut s, SCHEDULER);
+        }
+        s
+    }
+
+    pub(super) fn load(&mut self, state: &OptimizerState) -> Result<()> {
+        let mut r = StateReader::new(KIND, state)?;
+        let step = r.count("step")?;
+        let lr = r.scalar("lr")?;
+        check_lr("lr", lr)?;
+        let direction = r.buffers("direction", self.layout.names(), self.layout.shapes())?;
+        let eta = if state.tensors.contains_key("eta") {
+            Some(r.tensor::<f64>("eta", &[self.groups.len()])?.into_vec())
+        } else {
+            None
+        };
+        let schedule = match &self.schedule {
+            Some(s) => Some(s.loaded(&mut r, SCHEDULER)?),
+            None => None,
+        };
+        r.finish()?;
+        self.step = step;
+        self.lr = lr;
+        self.direction = direction;
+        self.eta = eta;
+        self.schedule = schedule;
+        Ok(())
+    }
+}

@@ -1,0 +1,172 @@
+//! One step of algorithm 4: direction, summaries, step sizes, update, schedule.
+
+use jetnewton_engine::summaries::Summaries;
+use jetnewton_engine::{Float, Tensor};
+
+use super::report::{EtaUpdate, Method1Report, SummariesReport};
+use super::Method1;
+use crate::error::{OptimError, Result};
+use crate::optimizer::{checked_gradient, StepReport};
+use crate::oracle::Oracle;
+use crate::solver::solve;
+
+/// `momentum(μ; x, x̃)` of algorithm 4 on tensors: `x` when `x̃` is undefined, else `μx̃ + (1 − μ)x`.
+pub(crate) fn momentum_tensors<F: Float>(
+    mu: f64,
+    x: Vec<Tensor<F>>,
+    prev: Option<&[Tensor<F>]>,
+) -> Vec<Tensor<F>> {
+    let Some(prev) = prev else { return x };
+    let (mu, one_minus) = (F::of(mu), F::of(1.0 - mu));
+    x.into_iter()
+        .zip(prev)
+        .map(|(mut x, p)| {
+            x.data_mut()
+                .iter_mut()
+                .zip(p.data())
+                .for_each(|(x, &p)| *x = mu * p + one_minus * *x);
+            x
+        })
+        .collect()
+}
+
+/// `momentum(μ; x, x̃)` of algorithm 4 on step sizes.
+pub(crate) fn momentum_eta(mu: f64, x: Vec<f64>, prev: Option<&[f64]>) -> Vec<f64> {
+    match prev {
+        None => x,
+        Some(prev) => x
+            .iter()
+            .zip(prev)
+            .map(|(&x, &p)| mu * p + (1.0 - mu) * x)
+            .collect(),
+    }
+}
+
+impl<F: Float> Method1<F> {
+    /// Algorithm 4's step `t = self.step + 1`. State is committed only at the end, so an error changes nothing.
+    pub(super) fn train_step(
+        &mut self,
+        params: &mut [Tensor<F>],
+        oracle: &mut dyn Oracle<F>,
+    ) -> Result<StepReport> {
+        let (loss, grads) = checked_gradient(&self.layout, params, oracle)?;
+        let t = self.step + 1;
+        let prev = (self.step > 0).then_some(self.direction.as_slice());
+        let direction = momentum_tensors(self.config.grad_momentum, grads, prev);
+        let recompute = self.eta.is_none() || (t - 1) % self.config.period as u64 == 0;
+        let (eta, summaries) = if recompute {
+            let summaries = oracle.summaries(params, &direction, &self.groups)?;
+            self.check_summaries(&summaries)?;
+            let (eta, update) = self.new_eta(&summaries);
+            (eta, Some(SummariesReport { summaries, update }))
+        } else {
+            (self.eta.clone(), None)
+        };
+        if let Some(eta) = &eta {
+            for ((p, u), &s) in params.iter_mut().zip(&direction).zip(&self.group_of) {
+                let c = F::of(-self.lr * eta[s]);
+                p.data_mut()
+                    .iter_mut()
+                    .zip(u.data())
+                    .for_each(|(p, &u)| *p += c * u);
+            }
+        }
+        let lr = self.lr;
+        let mut schedule = self.schedule.clone();
+        let next_lr = schedule.as_mut().and_then(|s| s.observe(loss, lr));
+        self.step = t;
+        self.direction = direction;
+        self.eta.clone_from(&eta);
+        self.schedule = schedule;
+        self.lr = next_lr.unwrap_or(lr);
+        Ok(StepReport {
+            step: t,
+            loss,
+            lr,
+            method1: Some(Method1Report {
+                eta,
+                summaries,
+                scheduler_called: next_lr.is_some(),
+                next_lr: self.lr,
+            }),
+        })
+    }
+
+    /// Errors when the oracle's summaries do not have one entry per group (a bug of the oracle, not of the data).
+    fn check_summaries(&self, s: &Summaries) -> Result<()> {
+        let n = self.groups.len();
+        let bad = [
+            ("gbar", s.gbar.len()),
+            ("hbar", s.hbar.len()),
+            ("d3", s.d3.len()),
+        ]
+        .into_iter()
+        .chain(s.hbar.iter().map(|row| ("hbar row", row.len())))
+        .find(|&(_, len)| len != n);
+        match bad {
+            Some((what, found)) => Err(OptimError::SummariesShape {
+                what,
+                expected: n,
+                found,
+            }),
+            None => Ok(()),
+        }
+    }
+
+    /// `η̃` after new summaries, and what happened: the previous `η̃` when they are unusable.
+    fn new_eta(&self, s: &Summaries) -> (Option<Vec<f64>>, EtaUpdate) {
+        let finite = s
+            .gbar
+            .iter()
+            .chain(s.hbar.iter().flatten())
+            .chain(&s.d3)
+            .all(|v| v.is_finite());
+        if !finite {
+            return (self.eta.clone(), EtaUpdate::NonFiniteSummaries);
+        }
+        let hbar: Vec<Vec<f64>> = if self.config.diagonal {
+            s.hbar
+                .iter()
+                .enumerate()
+                .map(|(i, row)| {
+                    (0..row.len())
+                        .map(|j| if i == j { row[j] } else { 0.0 })
+                        .collect()
+                })
+                .collect()
+        } else {
+            s.hbar.clone()
+        };
+        match solve(&s.gbar, &hbar, &s.d3, &self.config.solver) {
+            Ok(sol) => {
+                let raw: Vec<f64> = if self.config.positive_part {
+                    sol.eta.iter().map(|&e| e.max(0.0)).collect()
+                } else {
+                    sol.eta.clone()
+                };
+                let eta = momentum_eta(self.config.eta_momentum, raw, self.eta.as_deref());
+                (Some(eta), EtaUpdate::Solved(sol))
+            }
+            Err(e) => (self.eta.clone(), EtaUpdate::SolverFailed(e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn momentum_is_the_papers() {
+        assert_eq!(momentum_eta(0.5, vec![2.0, 4.0], None), vec![2.0, 4.0]);
+        assert_eq!(
+            momentum_eta(0.25, vec![2.0, 4.0], Some(&[6.0, 0.0])),
+            vec![3.0, 3.0]
+        );
+        let x = vec![Tensor::from_vec(vec![2], vec![1.0f64, 2.0]).unwrap()];
+        let prev = vec![Tensor::from_vec(vec![2], vec![3.0f64, -2.0]).unwrap()];
+        let m = momentum_tensors(0.5, x.clone(), Some(&prev));
+        assert_eq!(m[0].data(), &[2.0, 0.0]);
+        assert_eq!(momentum_tensors(0.5, x.clone(), None), x);
+    }
+}
