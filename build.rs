@@ -4,12 +4,18 @@
 //! (default `compute_90`), but only when the `cuda` feature is on or `JETNEWTON_COMPILE_KERNELS=1`
 //! (CI uses the latter to check the kernels compile without the feature).
 //!
-//! nvcc is looked up in `$NVCC`, then `$CUDA_HOME/bin/nvcc`, then `PATH`. Without nvcc the build
+//! nvcc is looked up in `$NVCC`, then `$CUDA_HOME/bin/nvcc`, then `PATH`; `JETNEWTON_PTX_ISA`
+//! lowers the declared PTX ISA for drivers older than nvcc (see `ptx_isa`). Without nvcc the build
 //! succeeds with one `cargo::warning` and `--cfg jetnewton_no_ptx`, and the crate reports "no PTX"
 //! at run time. A kernel that nvcc rejects fails the build, with nvcc's stderr.
 //!
-//! Cargo also picks this file up as the build script of the root package `jetnewton` (a `build.rs`
-//! next to its Cargo.toml); there it does nothing.
+//! With the `host-kernels` feature (on for this crate's own tests) it also compiles the same `.cu`
+//! sources as host C++ with the `cc` crate, through the shim in `kernels/host/` — see
+//! `kernels/build/host_kernels.rs`. Without a C++ compiler that part is skipped with a warning and
+//! `--cfg jetnewton_no_host_kernels`; a kernel the compiler rejects fails the build.
+//!
+//! The root package `jetnewton` sets `build = false`; should it ever run this file, the package
+//! check below makes it a no-op there.
 
 use std::env;
 use std::fmt;
@@ -23,6 +29,12 @@ const KERNELS_PACKAGE: &str = "jetnewton-kernels";
 const DEFAULT_ARCH: &str = "compute_90";
 /// Set when no PTX is embedded: feature off, or nvcc missing.
 const NO_PTX_CFG: &str = "jetnewton_no_ptx";
+/// Set when the host build of the kernels is absent: feature off, or no C++ compiler.
+const NO_HOST_CFG: &str = "jetnewton_no_host_kernels";
+
+#[cfg(feature = "host-kernels")]
+#[path = "kernels/build/host_kernels.rs"]
+mod host_kernels;
 
 /// Why the build script stops the build.
 enum BuildError {
@@ -40,6 +52,12 @@ enum BuildError {
     },
     /// nvcc rejected a kernel; its stderr is already printed.
     Nvcc { source: PathBuf, status: String },
+    /// A kernel source has no host translation unit `kernels/host/<stem>.cpp`.
+    #[cfg_attr(not(feature = "host-kernels"), allow(dead_code))]
+    MissingHostUnit { source: PathBuf, expected: PathBuf },
+    /// The C++ compiler rejected the host build of the kernels; its output is already printed.
+    #[cfg_attr(not(feature = "host-kernels"), allow(dead_code))]
+    HostCompile(String),
 }
 
 impl fmt::Display for BuildError {
@@ -54,6 +72,15 @@ impl fmt::Display for BuildError {
                     "nvcc failed on {} ({status}); its stderr is above",
                     source.display()
                 )
+            }
+            Self::MissingHostUnit { source, expected } => write!(
+                f,
+                "{} has no host translation unit: create {} (see kernels/host/matmul.cpp)",
+                source.display(),
+                expected.display()
+            ),
+            Self::HostCompile(message) => {
+                write!(f, "host build of the kernels failed: {message}")
             }
         }
     }
@@ -73,11 +100,13 @@ fn run() -> Result<(), BuildError> {
         return Ok(());
     }
     println!("cargo::rustc-check-cfg=cfg({NO_PTX_CFG})");
+    println!("cargo::rustc-check-cfg=cfg({NO_HOST_CFG})");
     for var in [
         "NVCC",
         "CUDA_HOME",
         "CUDA_ARCH",
         "JETNEWTON_COMPILE_KERNELS",
+        "JETNEWTON_PTX_ISA",
     ] {
         println!("cargo::rerun-if-env-changed={var}");
     }
@@ -98,6 +127,7 @@ fn run() -> Result<(), BuildError> {
     for path in sources.iter().chain(&headers) {
         println!("cargo::rerun-if-changed={}", path.display());
     }
+    build_host_kernels(&manifest_dir, &sources)?;
     if !enabled {
         println!("cargo::rustc-cfg={NO_PTX_CFG}");
         return Ok(());
@@ -116,10 +146,35 @@ fn run() -> Result<(), BuildError> {
     };
     let out_dir = cargo_env("OUT_DIR")?;
     let arch = cuda_arch();
+    let isa = ptx_isa();
+    if let Some(isa) = &isa {
+        println!("cargo::warning=PTX headers are rewritten to ISA {isa} (JETNEWTON_PTX_ISA)");
+    }
     for source in &sources {
-        compile(&nvcc, &arch, &cu_dir, source, &out_dir)?;
+        let ptx = compile(&nvcc, &arch, &cu_dir, source, &out_dir)?;
+        if let Some(isa) = &isa {
+            set_isa(&ptx, isa)?;
+        }
     }
     Ok(())
+}
+
+/// The host build of the kernels when the `host-kernels` feature is on.
+fn build_host_kernels(manifest_dir: &Path, sources: &[PathBuf]) -> Result<(), BuildError> {
+    #[cfg(feature = "host-kernels")]
+    {
+        let out_dir = cargo_env("OUT_DIR")?;
+        if !host_kernels::build(manifest_dir, sources, &out_dir)? {
+            println!("cargo::rustc-cfg={NO_HOST_CFG}");
+        }
+        Ok(())
+    }
+    #[cfg(not(feature = "host-kernels"))]
+    {
+        let _ = (manifest_dir, sources);
+        println!("cargo::rustc-cfg={NO_HOST_CFG}");
+        Ok(())
+    }
 }
 
 /// A path-valued variable that cargo sets for every build script.
@@ -161,6 +216,51 @@ fn cuda_arch() -> String {
     }
 }
 
+/// `JETNEWTON_PTX_ISA` (e.g. `8.4`): the PTX ISA version to declare instead of nvcc's own.
+///
+/// A driver rejects PTX newer than itself (CUDA_ERROR_UNSUPPORTED_PTX_VERSION), and nvcc 13 from
+/// PyPI writes ISA 9.0, which needs a r580 driver. The kernels use nothing newer than ISA 8.0
+/// (loads, stores, arithmetic, `bar.sync`), so declaring an older ISA lets an older driver JIT
+/// them; scripts/gpu-check.sh sets it from the driver's version. A malformed value is ignored
+/// with a warning.
+fn ptx_isa() -> Option<String> {
+    let isa = env::var("JETNEWTON_PTX_ISA").ok()?;
+    let isa = isa.trim();
+    if isa.is_empty() {
+        return None;
+    }
+    let valid = isa.split_once('.').is_some_and(|(a, b)| {
+        [a, b]
+            .iter()
+            .all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
+    });
+    if !valid {
+        println!("cargo::warning=JETNEWTON_PTX_ISA={isa} is not of the form 8.4; ignored");
+        return None;
+    }
+    Some(isa.to_string())
+}
+
+/// Replaces the `.version` line of the PTX file at `ptx` with `.version {isa}`.
+fn set_isa(ptx: &Path, isa: &str) -> Result<(), BuildError> {
+    let io = |error| BuildError::Io {
+        path: ptx.to_path_buf(),
+        error,
+    };
+    let text = fs::read_to_string(ptx).map_err(io)?;
+    let rewritten: Vec<String> = text
+        .lines()
+        .map(|line| {
+            if line.trim_start().starts_with(".version ") {
+                format!(".version {isa}")
+            } else {
+                line.to_string()
+            }
+        })
+        .collect();
+    fs::write(ptx, rewritten.join("\n") + "\n").map_err(io)
+}
+
 /// The nvcc to use, checked by running `nvcc --version`; otherwise a one-line reason.
 fn find_nvcc() -> Result<PathBuf, String> {
     let exe = format!("nvcc{}", env::consts::EXE_SUFFIX);
@@ -186,15 +286,15 @@ fn find_nvcc() -> Result<PathBuf, String> {
     }
 }
 
-/// Compiles one `.cu` to `<out_dir>/<stem>.ptx`; nvcc's stderr goes to ours on failure and to
-/// cargo warnings on success.
+/// Compiles one `.cu` to `<out_dir>/<stem>.ptx`, returning that path; nvcc's stderr goes to ours
+/// on failure and to cargo warnings on success.
 fn compile(
     nvcc: &Path,
     arch: &str,
     cu_dir: &Path,
     source: &Path,
     out_dir: &Path,
-) -> Result<(), BuildError> {
+) -> Result<PathBuf, BuildError> {
     let mut name = source.file_stem().unwrap_or_default().to_os_string();
     name.push(".ptx");
     let ptx = out_dir.join(name);
@@ -223,5 +323,5 @@ fn compile(
     for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
         println!("cargo::warning=nvcc: {line}");
     }
-    Ok(())
+    Ok(ptx)
 }

@@ -12,6 +12,9 @@
 
 pub mod cli;
 pub mod oracle;
+pub mod report;
+pub mod run;
+pub mod train;
 pub mod workload;
 
 pub use jetnewton_engine as engine;

@@ -1,5 +1,7 @@
 //! [`ModelOracle`]: the [`Oracle`] of a [`Model`] trained on a [`Dataset`], drawing the gradient's minibatches from
-//! one sampler (`D_g`, size `B_g`) and the summaries' from another (`D_newt`, size `B`), as algorithm 4 does.
+//! one sampler (`D_g`, size `B_g`) and the summaries' from another (`D_newt`, size `B`), as algorithm 4 does. For
+//! K-FAC it also reports every linear and convolutional layer's Kronecker factors on the gradient's minibatch
+//! (`oracle/kfac.rs`).
 //!
 //! ```
 //! use jetnewton::oracle::ModelOracle;
@@ -24,8 +26,12 @@
 use jetnewton_engine::summaries::Summaries;
 use jetnewton_engine::{Float, Graph, NodeId, Tensor};
 use jetnewton_nets::data::{Batch, DataError, Dataset, MinibatchSampler, SamplerState};
-use jetnewton_nets::{Model, NetsError, Params, PartitionSpec};
-use jetnewton_optim::{engine_gradient, engine_summaries, OptimError, Oracle, ParamLayout};
+use jetnewton_nets::{Forward, Model, NetsError, Params, PartitionSpec};
+use jetnewton_optim::{
+    engine_gradient, engine_summaries, KfacGradient, OptimError, Oracle, ParamLayout,
+};
+
+mod kfac;
 
 /// A model, its training set and algorithm 4's two samplers over it.
 pub struct ModelOracle<'d> {
@@ -35,6 +41,8 @@ pub struct ModelOracle<'d> {
     grad_sampler: MinibatchSampler,
     newton_sampler: MinibatchSampler,
     batch: Batch,
+    /// The last `D_newt` minibatch, kept for [`Oracle::loss_on_last_summary_batch`].
+    summary_batch: Option<Batch>,
 }
 
 impl<'d> ModelOracle<'d> {
@@ -75,6 +83,7 @@ impl<'d> ModelOracle<'d> {
             grad_sampler,
             newton_sampler,
             batch: Batch::new(),
+            summary_batch: None,
         })
     }
 
@@ -152,6 +161,19 @@ impl<'d> ModelOracle<'d> {
         params: &[Tensor<F>],
         batch: &Batch,
     ) -> Result<(NodeId, Vec<NodeId>), OptimError> {
+        let fwd = self.forward(graph, params, batch)?;
+        let loss = fwd.logits.cross_entropy(batch.labels())?;
+        Ok((loss.id(), self.leaves(&fwd)?))
+    }
+
+    /// Builds the model on `graph` for `batch`, after checking the parameters against the layout and the labels
+    /// against the model.
+    fn forward<'g, F: Float>(
+        &self,
+        graph: &'g Graph<F>,
+        params: &[Tensor<F>],
+        batch: &Batch,
+    ) -> Result<Forward<'g, F>, OptimError> {
         self.layout.check("parameters", params)?;
         let named = Params::new(
             self.names()
@@ -169,19 +191,22 @@ impl<'d> ModelOracle<'d> {
                 .map(|&v| F::of(f64::from(v)))
                 .collect(),
         )?;
-        let (loss, ids) = self
-            .model
-            .loss(graph, &named, x, batch.labels())
-            .map_err(OptimError::oracle)?;
-        let leaves = self
-            .names()
+        let model = &self.model;
+        let samples = model.batch_size(x.shape()).map_err(OptimError::oracle)?;
+        let labels = model.check_labels(batch.labels(), samples);
+        labels.map_err(OptimError::oracle)?;
+        model.forward(graph, &named, x).map_err(OptimError::oracle)
+    }
+
+    /// The parameter leaves of a built model, in layout order.
+    fn leaves<F: Float>(&self, fwd: &Forward<'_, F>) -> Result<Vec<NodeId>, OptimError> {
+        self.names()
             .iter()
-            .map(|n| ids.iter().find(|(m, _)| m == n).map(|&(_, id)| id))
+            .map(|n| fwd.param(n).map(|v| v.id()))
             .collect::<Option<Vec<_>>>()
             .ok_or_else(|| OptimError::InvalidLayout {
                 reason: "the model did not register every parameter".into(),
-            })?;
-        Ok((loss.id(), leaves))
+            })
     }
 }
 
@@ -219,12 +244,43 @@ impl<F: Float> Oracle<F> for ModelOracle<'_> {
         direction: &[Tensor<F>],
         groups: &[Vec<usize>],
     ) -> jetnewton_optim::Result<Summaries> {
-        let mut batch = std::mem::take(&mut self.batch);
+        let mut batch = self.summary_batch.take().unwrap_or_default();
         let drawn = self.newton_sampler.next_batch(self.data, &mut batch);
         let out = drawn.map_err(OptimError::oracle).and_then(|()| {
             let g = Graph::new();
             let (loss, leaves) = self.build(&g, params, &batch)?;
             engine_summaries(&g, loss, &leaves, direction, groups)
+        });
+        // A batch the sampler failed to fill is not one the summaries were computed on.
+        self.summary_batch = out.is_ok().then_some(batch);
+        out
+    }
+
+    /// The loss at `params` on the `D_newt` minibatch of the last successful [`Oracle::summaries`] call (one
+    /// forward pass, no new minibatch).
+    fn loss_on_last_summary_batch(&mut self, params: &[Tensor<F>]) -> jetnewton_optim::Result<f64> {
+        let batch = self.summary_batch.as_ref().ok_or(OptimError::Unsupported {
+            request: "the loss on the last summaries' minibatch before any summaries",
+        })?;
+        let g = Graph::new();
+        let (loss, _) = self.build(&g, params, batch)?;
+        jetnewton_optim::engine_loss(&g, loss)
+    }
+
+    /// The loss and gradient on the next `D_g` minibatch, as [`Oracle::loss_and_gradient`] gives them (and
+    /// drawing the same minibatch), with every linear and convolutional layer's Kronecker factors on it when
+    /// `with_factors` (see `kfac.rs` in this module for how they are computed).
+    fn loss_gradient_and_kfac(
+        &mut self,
+        params: &[Tensor<F>],
+        sample_seed: u64,
+        with_factors: bool,
+    ) -> jetnewton_optim::Result<KfacGradient<F>> {
+        let mut batch = std::mem::take(&mut self.batch);
+        let drawn = self.grad_sampler.next_batch(self.data, &mut batch);
+        let out = drawn.map_err(OptimError::oracle).and_then(|()| {
+            let g = Graph::new();
+            self.kfac_answer(&g, params, &batch, sample_seed, with_factors)
         });
         self.batch = batch;
         out
@@ -303,8 +359,13 @@ mod tests {
         assert_eq!(o.sampler_states().0.position, 10);
         let groups = o.groups(&PartitionSpec::WeightsBiases).unwrap();
         assert_eq!(groups, vec![vec![0, 2], vec![1, 3]]);
+        let err = Oracle::<f64>::loss_on_last_summary_batch(&mut o, &params).unwrap_err();
+        assert!(matches!(err, OptimError::Unsupported { .. }), "{err}");
         let s = o.summaries(&params, &params, &groups).unwrap();
         assert_eq!((s.gbar.len(), s.hbar.len()), (2, 2));
+        assert_eq!(o.sampler_states().1.position, 20);
+        // The summaries' loss again, on the kept minibatch, without drawing another.
+        assert_eq!(o.loss_on_last_summary_batch(&params).unwrap(), s.loss);
         assert_eq!(o.sampler_states().1.position, 20);
     }
 

@@ -239,9 +239,10 @@ impl<F: Float> Tensor<F> {
     pub fn sum_f64(&self) -> f64 {
         let d = self.data();
         if d.len() >= PAR_THRESHOLD {
-            d.par_chunks(PAR_CHUNK)
-                .map(|c| c.iter().map(|x| x.to_f64_lossless()).sum::<f64>())
-                .sum()
+            ordered_sum(
+                d.par_chunks(PAR_CHUNK)
+                    .map(|c| c.iter().map(|x| x.to_f64_lossless()).sum::<f64>()),
+            )
         } else {
             d.iter().map(|x| x.to_f64_lossless()).sum()
         }
@@ -258,10 +259,11 @@ impl<F: Float> Tensor<F> {
                 .sum::<f64>()
         };
         Ok(if a.len() >= PAR_THRESHOLD {
-            a.par_chunks(PAR_CHUNK)
-                .zip(b.par_chunks(PAR_CHUNK))
-                .map(|(a, b)| chunk(a, b))
-                .sum()
+            ordered_sum(
+                a.par_chunks(PAR_CHUNK)
+                    .zip(b.par_chunks(PAR_CHUNK))
+                    .map(|(a, b)| chunk(a, b)),
+            )
         } else {
             chunk(a, b)
         })
@@ -283,4 +285,11 @@ impl<F: Float> Tensor<F> {
             .map(|(a, b)| (a.to_f64_lossless() - b.to_f64_lossless()).abs())
             .fold(0.0, f64::max)
     }
+}
+
+/// The sum of per-chunk partial sums, added in chunk order. Rayon's own `sum` associates by work stealing, so its
+/// float result could change from run to run; collecting the partials first makes it depend on the chunk size
+/// only (not even on the thread count).
+fn ordered_sum(partials: impl IndexedParallelIterator<Item = f64>) -> f64 {
+    partials.collect::<Vec<f64>>().into_iter().sum()
 }

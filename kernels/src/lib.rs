@@ -1,49 +1,43 @@
-//! Hand-written CUDA kernels for jetnewton, compiled to PTX by the workspace `build.rs`.
+//! Hand-written CUDA kernels for jetnewton and the safe Rust wrappers that launch them.
 //!
-//! The `.cu` sources live in `kernels/cu/`; their maths sits in `__host__ __device__` headers
-//! (`jet_math.cuh`) so the host can share it. Everything here works without CUDA: with the `cuda`
-//! feature off, or without nvcc at build time, [`cuda_available`] says why and [`ptx::ptx`]
-//! returns `None`, so callers choose the CPU path at run time.
+//! The `.cu` sources live in `kernels/cu/`: a tiled, batched GEMM (`matmul.cu`), the data
+//! movements of a convolution (`conv.cu`), pooling (`pool.cu`), the jets of the activations
+//! (`elementwise_jet.cu`, their maths in `jet_math.cuh`), log-softmax and cross-entropy with their
+//! jets (`log_softmax.cu`) and the contractions behind the summaries (`contract.cu`). f32 for
+//! training, f64 for checks. The workspace `build.rs` compiles them to PTX with nvcc.
 //!
-//! Feature flags are read in this file and in [`ptx`] only.
+//! Kernels run on a [`Backend`]: [`CudaBackend`] (feature `cuda`: cudarc with the driver loaded
+//! at run time) or, for tests, `HostBackend` (feature `host-kernels`: the same sources compiled
+//! as C++, each block's threads run as fibers). The wrappers in [`ops`] are generic over the
+//! backend, so what the host tests check is the code a GPU runs.
+//!
+//! Everything builds without CUDA: with the `cuda` feature off, or without nvcc at build time,
+//! or without a driver at run time, [`CudaBackend::new`] returns a [`KernelError`] saying which,
+//! so callers choose the CPU path at run time. Feature flags are read in [`ptx`], [`elem`] and
+//! the `backend` module only.
 
+#![warn(missing_docs)]
+
+mod backend;
+pub mod elem;
+pub mod entries;
+mod error;
+pub mod ops;
 pub mod ptx;
 
-/// Why the CUDA path cannot be used.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum KernelError {
-    /// The crate was built without the `cuda` feature.
-    #[error("jetnewton was not compiled with CUDA support (enable the `cuda` feature)")]
-    NotCompiledWithCudaSupport,
-    /// The PTX of a kernel is not embedded (nvcc was not found when the crate was built).
-    #[error("no PTX for kernel `{kernel}`: nvcc was not found at build time")]
-    NoPtx {
-        /// The kernel source's name, e.g. `elementwise_jet`.
-        kernel: &'static str,
-    },
-    /// The kernels are built but no CUDA device can run them.
-    #[error("CUDA device unavailable: {reason}")]
-    DeviceUnavailable {
-        /// What went wrong, in words.
-        reason: String,
-    },
-}
+pub use backend::{Backend, Buffer, CudaBackend, CudaBuffer, KernelArgs, KernelRecord, LaunchDims};
+#[cfg(feature = "host-kernels")]
+pub use backend::{HostBackend, HostBuffer};
+pub use elem::{DType, Elem, Real};
+pub use error::KernelError;
+pub use ops::JetLayout;
 
 /// Whether the CUDA path can run: `Ok(())` only when the crate has CUDA support, the PTX of every
-/// kernel is embedded and a device is there.
+/// kernel is embedded and device 0 opens with every kernel loaded.
 ///
 /// Without the `cuda` feature this is always [`KernelError::NotCompiledWithCudaSupport`].
 pub fn cuda_available() -> Result<(), KernelError> {
-    if !cfg!(feature = "cuda") {
-        return Err(KernelError::NotCompiledWithCudaSupport);
-    }
-    if let Some(&kernel) = ptx::KERNELS.iter().find(|k| ptx::ptx(k).is_none()) {
-        return Err(KernelError::NoPtx { kernel });
-    }
-    // Loading modules and launching come with the cudarc binding; until then no device is usable.
-    Err(KernelError::DeviceUnavailable {
-        reason: "no CUDA driver binding yet (kernels are compiled but cannot be launched)".into(),
-    })
+    CudaBackend::new(0).map(|_| ())
 }
 
 #[cfg(test)]
@@ -62,12 +56,7 @@ mod tests {
     #[cfg(all(feature = "cuda", jetnewton_no_ptx))]
     #[test]
     fn without_nvcc_reports_missing_ptx() {
-        assert_eq!(
-            cuda_available(),
-            Err(KernelError::NoPtx {
-                kernel: ptx::ELEMENTWISE_JET
-            })
-        );
+        assert!(matches!(cuda_available(), Err(KernelError::NoPtx { .. })));
     }
 
     #[test]

@@ -38,8 +38,8 @@ mod spec;
 
 pub use error::{NetsError, Result};
 pub use models::{
-    big_mlp, deep_mlp, lenet5, mlp, paper_mlp, vbig_mlp, vgg11p, Activation, Forward, Layer, Model,
-    ParamIds, VggEntry, VGG11_CONFIG,
+    big_mlp, deep_mlp, lenet5, mlp, paper_mlp, vbig_mlp, vgg11p, Activation, Forward, Layer,
+    LayerVars, Model, ParamIds, VggEntry, VGG11_CONFIG,
 };
 pub use params::{ParamKind, ParamSpec, Params};
 pub use partition::{

@@ -78,6 +78,26 @@ pub enum OptimError {
         /// What is wrong with it.
         reason: String,
     },
+    /// A request the oracle does not answer (K-FAC's layer statistics from an oracle that has none).
+    #[error("the oracle does not support {request}")]
+    Unsupported {
+        /// What was asked.
+        request: &'static str,
+    },
+    /// K-FAC layer statistics that do not fit the parameters, or layers that changed between steps.
+    #[error("invalid K-FAC statistics: {reason}")]
+    KfacStats {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A symmetric eigendecomposition of a K-FAC factor that did not converge; nothing was updated.
+    #[error("the eigendecomposition of K-FAC factor {factor} of layer `{layer}` failed")]
+    Eigen {
+        /// The layer's weight.
+        layer: String,
+        /// `A` or `G`.
+        factor: &'static str,
+    },
     /// An engine error while the oracle built its graph.
     #[error(transparent)]
     Engine(#[from] jetnewton_engine::EngineError),

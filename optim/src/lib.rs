@@ -1,20 +1,23 @@
 //! Optimisers built on `jetnewton-engine`: Method 1 (the paper's algorithm 4) with its cubic-regularised solver,
-//! SGD and Adam; K-FAC follows.
+//! SGD, Adam and K-FAC.
 //!
 //! Every optimiser implements [`Optimizer`]: it updates parameters given as `&mut [Tensor<F>]` in the fixed order
 //! of its [`ParamLayout`] (names and shapes), asking an [`Oracle`] — the training loop's side: model, data and
 //! samplers — for the loss and gradient and, for Method 1, the summaries `gbar`, `hbar`, `d3` along a direction
-//! for groups of parameter indices. Its whole state is an [`OptimizerState`] of named numbers, and restoring it
-//! continues bit for bit.
+//! for groups of parameter indices, and for K-FAC the layers' Kronecker factors. Its whole state is an
+//! [`OptimizerState`] of named numbers, and restoring it continues bit for bit.
 //!
 //! - [`Sgd`] and [`Adam`]: PyTorch's semantics and defaults;
+//! - [`Kfac`]: KFAC-Pytorch's semantics and defaults (learning rate aside, see [`KfacConfig::lr`]);
 //! - [`Method1`]: algorithm 4 with table 2's defaults ([`Method1Config::paper`]), the diagonal approximation
-//!   (appendix L) and the unregularised variant;
+//!   (appendix L), the unregularised variant, an adaptive schedule of `λ_int` ([`Schedule::Adaptive`]) and
+//!   averaged summaries;
 //! - [`ReduceLrOnPlateau`], [`PlateauSchedule`]: PyTorch's plateau scheduler, called periodically on mean losses;
 //! - [`solver`]: the cubic-regularised solver of Method 1's step sizes.
 
 mod adam;
 mod error;
+mod kfac;
 mod layout;
 pub mod method1;
 mod optimizer;
@@ -28,8 +31,11 @@ mod test_support;
 
 pub use adam::{Adam, AdamConfig};
 pub use error::{OptimError, Result};
+pub use kfac::{Kfac, KfacConfig, KfacGradient, KfacLayerStats};
 pub use layout::ParamLayout;
-pub use method1::{EtaUpdate, Method1, Method1Config, Method1Report, SummariesReport};
+pub use method1::{
+    AdaptiveConfig, EtaUpdate, Method1, Method1Config, Method1Report, Schedule, SummariesReport,
+};
 pub use optimizer::{Optimizer, StepReport};
 pub use oracle::{engine_gradient, engine_loss, engine_summaries, Oracle};
 pub use plateau::{PlateauConfig, PlateauSchedule, ReduceLrOnPlateau, ThresholdMode};

@@ -4,6 +4,7 @@ use jetnewton_engine::summaries::{jet_summaries, Direction, Groups, Summaries, S
 use jetnewton_engine::{Float, Graph, NodeId, Tensor};
 
 use crate::error::{OptimError, Result};
+use crate::kfac::KfacGradient;
 
 /// The training loop's side of an optimiser: the loss, its gradient and the summaries at given parameters, each
 /// on the next minibatch of its own sampler (algorithm 4's `D_g` and `D_newt`).
@@ -24,6 +25,37 @@ pub trait Oracle<F: Float> {
         direction: &[Tensor<F>],
         groups: &[Vec<usize>],
     ) -> Result<Summaries>;
+
+    /// For K-FAC: the mean loss and its gradient at `params` on the next `D_g` minibatch, as
+    /// [`Oracle::loss_and_gradient`] gives them, and, when `with_factors`, every K-FAC layer's Kronecker factors
+    /// on that same minibatch ([`crate::KfacLayerStats`] fixes their scaling), with the output-gradient factor
+    /// taken on labels sampled from the model's predictive distribution by a generator seeded with
+    /// `sample_seed` (so that a run, and a restored one, samples the same labels).
+    ///
+    /// The default answers [`OptimError::Unsupported`]: only oracles that know their layers can.
+    fn loss_gradient_and_kfac(
+        &mut self,
+        params: &[Tensor<F>],
+        sample_seed: u64,
+        with_factors: bool,
+    ) -> Result<KfacGradient<F>> {
+        let _ = (params, sample_seed, with_factors);
+        Err(OptimError::Unsupported {
+            request: "K-FAC layer statistics",
+        })
+    }
+
+    /// The mean loss at `params` on the `D_newt` minibatch of the last [`Oracle::summaries`] call, drawing no new
+    /// minibatch: the adaptive schedule of Method 1 ([`crate::method1::Schedule::Adaptive`]) compares it with the
+    /// summaries' loss to measure the decrease a step actually brings.
+    ///
+    /// The default answers [`OptimError::Unsupported`]: only oracles that keep their last minibatch can.
+    fn loss_on_last_summary_batch(&mut self, params: &[Tensor<F>]) -> Result<f64> {
+        let _ = params;
+        Err(OptimError::Unsupported {
+            request: "the loss on the last summaries' minibatch",
+        })
+    }
 }
 
 /// The value of the scalar node `loss`, widened to `f64`.

@@ -26,7 +26,7 @@ pub struct StateTensor {
 /// parameter layout continues bit for bit.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct OptimizerState {
-    /// The optimiser that wrote it (`sgd`, `adam`, `method1`).
+    /// The optimiser that wrote it (`sgd`, `adam`, `method1`, `kfac`).
     pub kind: String,
     /// Named scalars.
     pub scalars: BTreeMap<String, f64>,

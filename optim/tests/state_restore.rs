@@ -3,12 +3,13 @@
 
 mod common;
 
+use common::kfac::LinearKfac;
 use common::Mlp;
 use jetnewton_engine::summaries::Summaries;
 use jetnewton_engine::{Float, Tensor};
 use jetnewton_optim::{
-    Adam, AdamConfig, Method1, Method1Config, OptimError, Optimizer, OptimizerState, Oracle,
-    ParamLayout, PlateauConfig, Sgd, SgdConfig,
+    Adam, AdamConfig, Kfac, KfacConfig, Method1, Method1Config, OptimError, Optimizer,
+    OptimizerState, Oracle, ParamLayout, PlateauConfig, Sgd, SgdConfig,
 };
 use proptest::prelude::*;
 
@@ -139,6 +140,83 @@ proptest! {
         check_resume(|| Box::new(Sgd::<f32>::new(l32.clone(), sgd).unwrap()), NoisyBowl { calls: 0 }, p32.clone(), k, 7)?;
         check_resume(|| Box::new(Adam::<f32>::new(l32.clone(), adam).unwrap()), NoisyBowl { calls: 0 }, p32, k, 7)?;
     }
+}
+
+/// K-FAC with factors every 2 steps and decompositions every 3, so that resuming at any step lands between
+/// the two in every combination.
+fn kfac_config() -> KfacConfig {
+    KfacConfig {
+        lr: 0.05,
+        damping: 0.1,
+        weight_decay: 0.01,
+        t_cov: 2,
+        t_inv: 3,
+        ..KfacConfig::default()
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(12))]
+
+    #[test]
+    fn kfac_resumes_bit_for_bit_in_both_precisions(k in 0usize..11) {
+        let cfg = kfac_config();
+        let (l64, p64) = LinearKfac::init::<f64>();
+        check_resume(|| Box::new(Kfac::<f64>::new(l64.clone(), cfg).unwrap()), LinearKfac::default(), p64, k, 10)?;
+        let (l32, p32) = LinearKfac::init::<f32>();
+        check_resume(|| Box::new(Kfac::<f32>::new(l32.clone(), cfg).unwrap()), LinearKfac::default(), p32, k, 10)?;
+    }
+}
+
+#[test]
+fn mismatched_kfac_states_are_refused_and_change_nothing() {
+    let (layout, init) = LinearKfac::init::<f64>();
+    let mut kfac = Kfac::<f64>::new(layout.clone(), kfac_config()).unwrap();
+    let (mut o, mut p) = (LinearKfac::default(), init);
+    for _ in 0..4 {
+        kfac.step(&mut p, &mut o).unwrap();
+    }
+    let state = kfac.state();
+    assert_eq!(state.tensors["factor_a/0.weight"].shape, [4, 4]);
+    assert_eq!(state.tensors["eigenvectors_g/0.weight"].shape, [2, 2]);
+    assert_eq!(state.scalars["bias/0.weight"], 1.0);
+
+    let fresh = || Kfac::<f64>::new(layout.clone(), kfac_config()).unwrap();
+    let untouched = fresh().state();
+    let mut broken = Vec::new();
+    let mut missing = state.clone();
+    missing.tensors.remove("eigenvectors_a/0.weight");
+    broken.push((missing, "eigenvectors_a/0.weight"));
+    let mut unknown = state.clone();
+    let a = unknown.tensors["factor_a/0.weight"].clone();
+    unknown.tensors.insert("factor_a/1.weight".into(), a);
+    broken.push((unknown, "unknown weight `1.weight`"));
+    let mut no_bias = state.clone();
+    no_bias.scalars.remove("bias/0.weight");
+    broken.push((no_bias, "expected [3, 3]"));
+    let mut bad_bias = state.clone();
+    bad_bias.scalars.insert("bias/0.weight".into(), 2.0);
+    broken.push((bad_bias, "does not fit"));
+    for (bad, why) in broken {
+        let mut k = fresh();
+        let err = k.load_state(&bad).unwrap_err();
+        assert!(
+            matches!(err, OptimError::State { .. }) && err.to_string().contains(why),
+            "{err}"
+        );
+        assert_eq!(k.state(), untouched);
+    }
+    // Without momentum there are no buffers to restore, so a state holding them is refused.
+    let mut plain = Kfac::<f64>::new(
+        layout,
+        KfacConfig {
+            momentum: 0.0,
+            ..kfac_config()
+        },
+    )
+    .unwrap();
+    let err = plain.load_state(&state).unwrap_err().to_string();
+    assert!(err.contains("unexpected tensor momentum_buffer/"), "{err}");
 }
 
 #[test]

@@ -29,6 +29,12 @@ pub enum CliError {
         /// The operating system's error.
         source: std::io::Error,
     },
+    /// A training run that cannot start, continue or finish.
+    #[error("{0}")]
+    Train(#[from] crate::train::TrainError),
+    /// Pictures that cannot be drawn from a run directory.
+    #[error("{0}")]
+    Report(#[from] crate::report::ReportError),
     /// Output that cannot be serialised.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
@@ -36,8 +42,12 @@ pub enum CliError {
 
 impl CliError {
     /// 2 for bad input (flags, files, shapes): the convention of command-line tools, and clap's own for usage.
+    /// 1 for a run that diverged (the input was fine; the optimiser gave up).
     pub fn exit_code(&self) -> u8 {
-        2
+        match self {
+            CliError::Train(crate::train::TrainError::Diverged { .. }) => 1,
+            _ => 2,
+        }
     }
 }
 

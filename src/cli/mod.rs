@@ -1,11 +1,15 @@
 //! The `jetnewton` command line: argument parsing and one module per subcommand.
 
+mod compare;
 mod error;
 mod grad;
 mod measure;
 mod partitions;
+mod progress;
+mod report;
 mod summaries;
 mod timing;
+mod train;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -26,6 +30,13 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Train a model (default: an MLP on the embedded digits with Method 1) and leave a run directory with
+    /// records, pictures, checkpoints and the final weights.
+    Train(Box<train::TrainArgs>),
+    /// Draw the pictures of a run directory, or compare several runs on shared axes.
+    Report(report::ReportArgs),
+    /// Train several configs (skipping completed runs) and write one comparison report.
+    Compare(compare::CompareArgs),
     /// Per-layer gradient norms of a model on a minibatch of the embedded 8×8 digits.
     Grad(grad::GradArgs),
     /// gbar, hbar and diag D³ of a model on given weights, batch and direction, as one JSON object.
@@ -56,19 +67,20 @@ pub enum Method {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    if let Some(n) = cli.threads {
-        if n == 0 {
-            return Err(CliError::Flag {
-                flag: "threads",
-                reason: "must be at least 1".into(),
-            });
-        }
-        // Fails only if the global pool was already built, which cannot happen this early in a process.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global();
+    if cli.threads == Some(0) {
+        return Err(CliError::Flag {
+            flag: "threads",
+            reason: "must be at least 1".into(),
+        });
+    }
+    // `train` sets the pool itself: a resumed run takes its thread count from its config.
+    if !matches!(cli.command, Command::Train(_) | Command::Compare(_)) {
+        train::set_threads(cli.threads);
     }
     match cli.command {
+        Command::Train(a) => train::run(&a, cli.threads),
+        Command::Report(a) => report::run(&a),
+        Command::Compare(a) => compare::run(&a, cli.threads),
         Command::Grad(a) => grad::run(&a),
         Command::Summaries(a) => summaries::run(&a),
         Command::Timing(a) => timing::run(&a),

@@ -291,8 +291,8 @@ pub fn conv_input_grad<F: Float>(d: &ConvDims, g: &[F], w: &[F], x: &mut [F], ac
 /// `ConvW(x, g)`, the adjoint of [`conv_forward`] in `w`: a `[O, C, kh, kw]` sum over samples of `g_s · col_sᵀ`.
 ///
 /// Each rayon task keeps its own accumulator and buffers; the accumulators are summed at the end. Groups are
-/// handed out in blocks of `count / threads`, so that there are about as many accumulators as threads (a VGG
-/// weight is 2.4 M values: one accumulator per group would cost gigabytes).
+/// handed out in `threads` contiguous blocks, so that there are as many accumulators as threads (a VGG weight is
+/// 2.4 M values: one accumulator per group would cost gigabytes).
 pub fn conv_weight_grad<F: Float>(d: &ConvDims, x: &[F], g: &[F]) -> Vec<F> {
     let (k, p, is, os) = (d.ckk(), d.pixels(), d.in_sample(), d.out_sample());
     let size = d.o * k;
@@ -321,22 +321,25 @@ pub fn conv_weight_grad<F: Float>(d: &ConvDims, x: &[F], g: &[F]) -> Vec<F> {
         matmul(d.o, k, cols, wide, n, col, t, &mut acc, true, gr.par);
         (acc, buf)
     };
-    let block = gr.count.div_ceil(rayon::current_num_threads()).max(1);
-    (0..gr.count)
+    // Fixed contiguous blocks, one accumulator each, summed in block order: the result is the same on every run
+    // with the same thread count (rayon's fold/reduce would group by work stealing, which varies).
+    let blocks = rayon::current_num_threads().clamp(1, gr.count.max(1));
+    let per = gr.count.div_ceil(blocks);
+    let partials: Vec<Vec<F>> = (0..blocks)
         .into_par_iter()
-        .with_min_len(block)
-        .fold(
-            || (vec![F::zero(); size], Scratch::new(d, gr.size)),
-            add_group,
-        )
-        .map(|(acc, _)| acc)
-        .reduce(
-            || vec![F::zero(); size],
-            |mut a, b| {
-                a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-                a
-            },
-        )
+        .map(|b| {
+            let range = (b * per)..((b + 1) * per).min(gr.count);
+            range
+                .fold((vec![F::zero(); size], Scratch::new(d, gr.size)), add_group)
+                .0
+        })
+        .collect();
+    let mut parts = partials.into_iter();
+    let mut total = parts.next().unwrap_or_else(|| vec![F::zero(); size]);
+    for p in parts {
+        total.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+    }
+    total
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use crate::float::Float;
 use crate::graph::Var;
 use crate::op::Op;
 use crate::ops::linear::LinearMap;
-use crate::tensor::{numel, Tensor, PAR_THRESHOLD};
+use crate::tensor::{numel, Tensor, PAR_CHUNK, PAR_THRESHOLD};
 
 /// The `[outer, mid, inner]` view shared by [`Broadcast`] and [`SumTo`], with the two concrete shapes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -93,16 +93,20 @@ impl MidView {
         let out = if block == 0 {
             vec![F::zero(); mid]
         } else if x.numel() >= PAR_THRESHOLD && self.outer > 1 {
-            x.data()
-                .par_chunks(block)
-                .fold(|| vec![F::zero(); mid], add_block)
-                .reduce(
-                    || vec![F::zero(); mid],
-                    |mut a, b| {
-                        a.iter_mut().zip(b).for_each(|(a, b)| *a += b);
-                        a
-                    },
-                )
+            // Fixed groups of blocks, summed in group order: deterministic whatever the thread count, which
+            // rayon's fold/reduce (grouping by work stealing) is not.
+            let per_group = (PAR_CHUNK / block).max(1) * block;
+            let partials: Vec<Vec<F>> = x
+                .data()
+                .par_chunks(per_group)
+                .map(|g| g.chunks(block).fold(vec![F::zero(); mid], add_block))
+                .collect();
+            let mut parts = partials.into_iter();
+            let mut total = parts.next().unwrap_or_else(|| vec![F::zero(); mid]);
+            for p in parts {
+                total.iter_mut().zip(p).for_each(|(a, b)| *a += b);
+            }
+            total
         } else {
             x.data().chunks(block).fold(vec![F::zero(); mid], add_block)
         };

@@ -4,11 +4,12 @@
 //! pixels of a 32×32 image, each plane row-major. That is already the channel-first layout of a sample, so a
 //! record decodes by one table lookup per byte, plane by plane.
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use super::dataset::{byte_lut, Dataset};
 use super::error::DataError;
-use super::file::read_maybe_gzip;
+use super::file::{decompress_if_gzip, read_maybe_gzip};
 use super::mnist::Split;
 
 /// Per-channel (R, G, B) mean of the CIFAR-10 training pixels scaled to `[0, 1]`.
@@ -59,7 +60,7 @@ pub fn cifar10(dir: &Path, split: Split) -> Result<Dataset, DataError> {
         .collect::<Result<Vec<PathBuf>, _>>()?;
     let (mut inputs, mut labels) = (Vec::new(), Vec::new());
     for path in &paths {
-        append_batch(path, &mut inputs, &mut labels)?;
+        append_records(path, &read_maybe_gzip(path)?, &mut inputs, &mut labels)?;
     }
     Dataset::new(
         inputs,
@@ -72,8 +73,19 @@ pub fn cifar10(dir: &Path, split: Split) -> Result<Dataset, DataError> {
 
 /// One CIFAR-10 binary batch file (raw or gzip), normalised like [`cifar10`].
 pub fn read_cifar_batch(path: &Path) -> Result<Dataset, DataError> {
+    batch_dataset(path, &read_maybe_gzip(path)?)
+}
+
+/// [`read_cifar_batch`] on the contents of a file already in memory (raw or gzip, told apart by content).
+/// `origin` is only the name the errors and the data set give the file.
+pub fn parse_cifar_batch(bytes: &[u8], origin: &Path) -> Result<Dataset, DataError> {
+    batch_dataset(origin, &decompress_if_gzip(origin, Cow::Borrowed(bytes))?)
+}
+
+/// The data set of one (decompressed) batch file's `bytes`.
+fn batch_dataset(path: &Path, bytes: &[u8]) -> Result<Dataset, DataError> {
     let (mut inputs, mut labels) = (Vec::new(), Vec::new());
-    append_batch(path, &mut inputs, &mut labels)?;
+    append_records(path, bytes, &mut inputs, &mut labels)?;
     Dataset::new(
         inputs,
         labels,
@@ -83,10 +95,14 @@ pub fn read_cifar_batch(path: &Path) -> Result<Dataset, DataError> {
     )
 }
 
-/// Decodes the records of `path` onto the end of `inputs` and `labels`, so the five training batches land in one
-/// buffer without a concatenation copy.
-fn append_batch(path: &Path, inputs: &mut Vec<f32>, labels: &mut Vec<u8>) -> Result<(), DataError> {
-    let bytes = read_maybe_gzip(path)?;
+/// Decodes the records of the (decompressed) batch file `bytes` onto the end of `inputs` and `labels`, so the
+/// five training batches land in one buffer without a concatenation copy. `path` names the file in errors.
+fn append_records(
+    path: &Path,
+    bytes: &[u8],
+    inputs: &mut Vec<f32>,
+    labels: &mut Vec<u8>,
+) -> Result<(), DataError> {
     if bytes.is_empty() {
         return Err(DataError::EmptyFile {
             path: path.to_path_buf(),
@@ -128,7 +144,7 @@ fn append_batch(path: &Path, inputs: &mut Vec<f32>, labels: &mut Vec<u8>) -> Res
 
 #[cfg(test)]
 mod tests {
-    use super::super::test_support::shared_data;
+    use super::super::test_support::{gz, shared_data};
     use super::*;
 
     /// A record with label `label` whose R, G and B planes are the constant bytes `rgb`.
@@ -183,6 +199,24 @@ mod tests {
                 "channel {c}"
             );
         }
+    }
+
+    #[test]
+    fn bytes_parse_like_the_file_and_errors_name_the_origin() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("two.bin");
+        let bytes = [record(4, [255, 0, 51]), record(9, [1, 2, 3])].concat();
+        std::fs::write(&path, &bytes).unwrap();
+        let from_file = read_cifar_batch(&path).unwrap();
+        for contents in [bytes.clone(), gz(&bytes)] {
+            let parsed = parse_cifar_batch(&contents, &path).unwrap();
+            assert_eq!(parsed.labels(), from_file.labels());
+            assert_eq!(parsed.sample(1), from_file.sample(1));
+            assert_eq!(parsed.name(), from_file.name());
+        }
+        let err = parse_cifar_batch(&bytes[..100], Path::new("in-memory.bin")).unwrap_err();
+        assert!(matches!(err, DataError::RecordLength { .. }), "{err:?}");
+        assert!(err.to_string().starts_with("in-memory.bin: "), "{err}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! Data files are read in one go rather than streamed: the largest (MNIST training images, 47 MB) fits easily,
 //! and one `read` plus one decompression call is far faster than many small reads through a buffered reader.
 
+use std::borrow::Cow;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -27,10 +28,19 @@ pub(crate) fn read_maybe_gzip(path: &Path) -> Result<Vec<u8>, DataError> {
         path: path.to_path_buf(),
         source,
     })?;
-    if raw.starts_with(&GZIP_MAGIC) {
-        gunzip(path, &raw)
+    decompress_if_gzip(path, Cow::Owned(raw)).map(Cow::into_owned)
+}
+
+/// `bytes` decompressed when they start with the gzip magic bytes, else `bytes` themselves (no copy). `origin`
+/// only names the file in errors.
+pub(crate) fn decompress_if_gzip<'a>(
+    origin: &Path,
+    bytes: Cow<'a, [u8]>,
+) -> Result<Cow<'a, [u8]>, DataError> {
+    if bytes.starts_with(&GZIP_MAGIC) {
+        gunzip(origin, &bytes).map(Cow::Owned)
     } else {
-        Ok(raw)
+        Ok(bytes)
     }
 }
 

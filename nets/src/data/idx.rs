@@ -4,10 +4,11 @@
 //! number of dimensions — then one big-endian `u32` per dimension, then the values in row-major order. Only the
 //! two layouts the data sets use are read: images (3 dimensions) and labels (1 dimension).
 
+use std::borrow::Cow;
 use std::path::Path;
 
 use super::error::DataError;
-use super::file::read_maybe_gzip;
+use super::file::{decompress_if_gzip, read_maybe_gzip};
 
 /// Magic number of an IDX file of unsigned bytes with 3 dimensions `[n, rows, cols]`.
 pub const IDX_IMAGES_MAGIC: u32 = 0x0000_0803;
@@ -18,22 +19,48 @@ pub const IDX_LABELS_MAGIC: u32 = 0x0000_0801;
 /// Reads an IDX image file (raw or gzip): returns `(pixels, n, rows, cols)` with `pixels.len() == n * rows * cols`,
 /// image after image, row-major.
 pub fn read_idx_images(path: &Path) -> Result<(Vec<u8>, usize, usize, usize), DataError> {
-    let (pixels, [n, rows, cols]) = decode_idx(path, read_maybe_gzip(path)?, IDX_IMAGES_MAGIC)?;
-    Ok((pixels, n, rows, cols))
+    images(path, Cow::Owned(read_maybe_gzip(path)?))
 }
 
 /// Reads an IDX label file (raw or gzip): one byte per sample.
 pub fn read_idx_labels(path: &Path) -> Result<Vec<u8>, DataError> {
-    let (labels, [_n]) = decode_idx(path, read_maybe_gzip(path)?, IDX_LABELS_MAGIC)?;
+    labels(path, Cow::Owned(read_maybe_gzip(path)?))
+}
+
+/// [`read_idx_images`] on the contents of a file already in memory (raw or gzip, told apart by content).
+/// `origin` is only the name the errors give the file.
+pub fn parse_idx_images(
+    bytes: &[u8],
+    origin: &Path,
+) -> Result<(Vec<u8>, usize, usize, usize), DataError> {
+    images(origin, decompress_if_gzip(origin, Cow::Borrowed(bytes))?)
+}
+
+/// [`read_idx_labels`] on the contents of a file already in memory (raw or gzip, told apart by content).
+/// `origin` is only the name the errors give the file.
+pub fn parse_idx_labels(bytes: &[u8], origin: &Path) -> Result<Vec<u8>, DataError> {
+    labels(origin, decompress_if_gzip(origin, Cow::Borrowed(bytes))?)
+}
+
+/// The images of the (decompressed) IDX file `bytes`.
+fn images(path: &Path, bytes: Cow<'_, [u8]>) -> Result<(Vec<u8>, usize, usize, usize), DataError> {
+    let (pixels, [n, rows, cols]) = decode_idx(path, bytes, IDX_IMAGES_MAGIC)?;
+    Ok((pixels, n, rows, cols))
+}
+
+/// The labels of the (decompressed) IDX file `bytes`.
+fn labels(path: &Path, bytes: Cow<'_, [u8]>) -> Result<Vec<u8>, DataError> {
+    let (labels, [_n]) = decode_idx(path, bytes, IDX_LABELS_MAGIC)?;
     Ok(labels)
 }
 
 /// Checks the header of the IDX file held in `bytes` against `magic` (whose low byte must be `N`, the number of
-/// dimensions) and the length it promises, then strips the header in place (one `memmove`, no second buffer) and
-/// returns the values with the dimensions.
+/// dimensions) and the length it promises, then returns the values with the dimensions. The values are the
+/// buffer itself with the header stripped in place (one `memmove`, no second buffer) when `bytes` is owned, a
+/// copy of them when it is borrowed; nothing is allocated before the length is checked.
 fn decode_idx<const N: usize>(
     path: &Path,
-    mut bytes: Vec<u8>,
+    bytes: Cow<'_, [u8]>,
     magic: u32,
 ) -> Result<(Vec<u8>, [usize; N]), DataError> {
     debug_assert_eq!((magic & 0xff) as usize, N);
@@ -86,9 +113,15 @@ fn decode_idx<const N: usize>(
             found_bytes,
         });
     }
-    bytes.drain(..header_len);
-    // Each dimension fits in usize: the product of all of them is the length of a Vec that exists.
-    Ok((bytes, dims.map(|d| d as usize)))
+    let values = match bytes {
+        Cow::Owned(mut owned) => {
+            owned.drain(..header_len);
+            owned
+        }
+        Cow::Borrowed(borrowed) => borrowed[header_len..].to_vec(),
+    };
+    // Each dimension fits in usize: the product of all of them is the length of a buffer that exists.
+    Ok((values, dims.map(|d| d as usize)))
 }
 
 #[cfg(test)]
@@ -110,6 +143,26 @@ mod tests {
         let path = dir.path().join("labels.gz");
         std::fs::write(&path, gz(&idx_labels(&[3, 1, 4]))).unwrap();
         assert_eq!(read_idx_labels(&path).unwrap(), vec![3, 1, 4]);
+    }
+
+    #[test]
+    fn bytes_parse_like_the_file_and_errors_name_the_origin() {
+        let pixels: Vec<u8> = (0..2 * 3 * 4).map(|v| v as u8 * 10).collect();
+        let file = idx_images(2, 3, 4, &pixels);
+        for contents in [file.clone(), gz(&file)] {
+            let parsed = parse_idx_images(&contents, Path::new("unused")).unwrap();
+            assert_eq!(parsed, (pixels.clone(), 2, 3, 4));
+        }
+        let labels = parse_idx_labels(&gz(&idx_labels(&[3, 1, 4])), Path::new("unused"));
+        assert_eq!(labels.unwrap(), vec![3, 1, 4]);
+
+        let err = parse_idx_labels(&file, Path::new("in-memory-images")).unwrap_err();
+        assert!(matches!(err, DataError::BadMagic { .. }), "{err:?}");
+        assert!(err.to_string().starts_with("in-memory-images: "), "{err}");
+        let packed = gz(&file);
+        let err = parse_idx_images(&packed[..packed.len() - 3], Path::new("cut.gz")).unwrap_err();
+        assert!(matches!(err, DataError::Decompress { .. }), "{err:?}");
+        assert!(err.to_string().starts_with("cut.gz: "), "{err}");
     }
 
     #[test]

@@ -32,11 +32,16 @@ mod synthetic;
 mod test_support;
 
 pub use batch::Batch;
-pub use cifar::{cifar10, read_cifar_batch, CIFAR10_MEAN, CIFAR10_RECORD_BYTES, CIFAR10_STD};
+pub use cifar::{
+    cifar10, parse_cifar_batch, read_cifar_batch, CIFAR10_MEAN, CIFAR10_RECORD_BYTES, CIFAR10_STD,
+};
 pub use dataset::Dataset;
 pub use digits::{digits, read_digits_csv, DIGITS_MEAN, DIGITS_STD};
 pub use error::DataError;
-pub use idx::{read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC};
+pub use idx::{
+    parse_idx_images, parse_idx_labels, read_idx_images, read_idx_labels, IDX_IMAGES_MAGIC,
+    IDX_LABELS_MAGIC,
+};
 pub use mnist::{
     fashion_mnist, mnist, Split, FASHION_MNIST_MEAN, FASHION_MNIST_STD, MNIST_MEAN, MNIST_STD,
 };

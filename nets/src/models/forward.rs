@@ -9,7 +9,8 @@ use crate::params::Params;
 /// `(name, node id)` of every parameter leaf of a graph, in forward order.
 pub type ParamIds = Vec<(String, NodeId)>;
 
-/// A model built on a graph: its input, its logits and its parameter leaves.
+/// A model built on a graph: its input, its logits, its parameter leaves, and the nodes around each layer that
+/// has parameters.
 #[derive(Clone)]
 pub struct Forward<'g, F: Float> {
     /// The input batch, a constant leaf of shape `[B, …input_shape]`.
@@ -18,6 +19,25 @@ pub struct Forward<'g, F: Float> {
     pub logits: Var<'g, F>,
     /// The parameter leaves with their names, in forward (= [`Model::param_specs`]) order.
     pub params: Vec<(String, Var<'g, F>)>,
+    /// Every linear and convolutional layer, in forward order.
+    pub layers: Vec<LayerVars<'g, F>>,
+}
+
+/// A linear or convolutional layer as built on a graph: its input and its output nodes, which per-layer
+/// statistics (K-FAC's Kronecker factors) are computed from.
+#[derive(Clone)]
+pub struct LayerVars<'g, F: Float> {
+    /// The layer, with its geometry (kernel, stride, padding).
+    pub layer: Layer,
+    /// The name of its weight, `{i}.weight`.
+    pub weight: String,
+    /// The name of its bias, `{i}.bias`.
+    pub bias: String,
+    /// What the layer multiplies: `[B, in_features]` for a linear layer (after flattening a 4-D activation),
+    /// `[B, C, H, W]` for a convolution (before padding).
+    pub input: Var<'g, F>,
+    /// Its output after the bias, before any activation: `[B, out]` or `[B, O, Ho, Wo]`.
+    pub output: Var<'g, F>,
 }
 
 impl<'g, F: Float> Forward<'g, F> {
@@ -72,19 +92,25 @@ impl Model {
         let input = graph.constant(x.reshape(&shape)?);
         let mut h = input;
         let mut registered = Vec::with_capacity(params.len());
+        let mut layers = Vec::with_capacity(params.len() / 2);
         for layer in self.layers() {
             h = match *layer {
                 Layer::Linear { .. } => {
                     let (w, b) = register_layer(graph, params, &mut registered)?;
                     let flat = if h.shape().len() > 2 { h.flatten()? } else { h };
-                    flat.matmul_t(w)?.add_bias(b)?
+                    let out = flat.matmul_t(w)?.add_bias(b)?;
+                    layers.push(layer_vars(layer, &registered, flat, out));
+                    out
                 }
                 Layer::Conv2d {
                     stride, padding, ..
                 } => {
                     let (w, b) = register_layer(graph, params, &mut registered)?;
-                    h.conv2d(w, (stride, stride), (padding, padding))?
-                        .add_bias(b)?
+                    let out = h
+                        .conv2d(w, (stride, stride), (padding, padding))?
+                        .add_bias(b)?;
+                    layers.push(layer_vars(layer, &registered, h, out));
+                    out
                 }
                 Layer::Act(a) => activate(h, a)?,
                 Layer::MaxPool2d { kernel, stride } => h.max_pool2d(kernel, stride)?,
@@ -97,6 +123,7 @@ impl Model {
             input,
             logits: h,
             params: registered,
+            layers,
         })
     }
 
@@ -156,6 +183,23 @@ fn register_layer<'g, F: Float>(
         Ok::<_, NetsError>(var)
     };
     Ok((take("weight")?, take("bias")?))
+}
+
+/// The [`LayerVars`] of the layer whose weight and bias were just registered (the last two entries).
+fn layer_vars<'g, F: Float>(
+    layer: &Layer,
+    registered: &[(String, Var<'g, F>)],
+    input: Var<'g, F>,
+    output: Var<'g, F>,
+) -> LayerVars<'g, F> {
+    let names = &registered[registered.len() - 2..];
+    LayerVars {
+        layer: layer.clone(),
+        weight: names[0].0.clone(),
+        bias: names[1].0.clone(),
+        input,
+        output,
+    }
 }
 
 /// Applies an activation.
@@ -257,6 +301,43 @@ mod tests {
             Some(fwd.param_ids()[3].1)
         );
         assert_eq!(fwd.input.shape(), [2, 3]);
+        // The layer records: inputs and pre-activation outputs, in forward order.
+        let names: Vec<(&str, &str)> = fwd
+            .layers
+            .iter()
+            .map(|l| (l.weight.as_str(), l.bias.as_str()))
+            .collect();
+        assert_eq!(names, [("0.weight", "0.bias"), ("1.weight", "1.bias")]);
+        assert_eq!(fwd.layers[0].input.id(), fwd.input.id());
+        assert_eq!(fwd.layers[1].output.id(), fwd.logits.id());
+        let pre = fwd.layers[0].output.value();
+        let h = fwd.layers[1].input.value();
+        for (p, h) in pre.data().iter().zip(h.data()) {
+            assert_eq!(p.tanh(), *h);
+        }
+    }
+
+    #[test]
+    fn layer_records_of_a_conv_net_see_flattened_linear_inputs() {
+        let lenet = Model::from_spec("lenet5:1x28x28:tanh").unwrap();
+        let g = Graph::new();
+        let fwd = lenet
+            .forward(&g, &lenet.init_params::<f64>(0), batch(&[2, 1, 28, 28]))
+            .unwrap();
+        let shapes: Vec<(Vec<usize>, Vec<usize>)> = fwd
+            .layers
+            .iter()
+            .map(|l| (l.input.shape(), l.output.shape()))
+            .collect();
+        assert_eq!(shapes.len(), 5);
+        assert_eq!(shapes[0], (vec![2, 1, 28, 28], vec![2, 6, 24, 24]));
+        assert!(matches!(
+            fwd.layers[0].layer,
+            Layer::Conv2d { kernel: 5, .. }
+        ));
+        // The first linear layer multiplies the flattened pooled features.
+        assert_eq!(shapes[2].0.len(), 2);
+        assert_eq!(shapes[4].1, vec![2, 10]);
     }
 
     #[test]

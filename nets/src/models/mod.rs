@@ -24,7 +24,7 @@ use std::str::FromStr;
 pub use builders::{
     big_mlp, deep_mlp, lenet5, mlp, paper_mlp, vbig_mlp, vgg11p, VggEntry, VGG11_CONFIG,
 };
-pub use forward::{Forward, ParamIds};
+pub use forward::{Forward, LayerVars, ParamIds};
 pub use layer::{Activation, Layer};
 
 use crate::error::{NetsError, Result};

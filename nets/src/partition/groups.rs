@@ -107,7 +107,8 @@ impl PartitionSpec {
     /// [`PartitionSpec::groups`] with the groups' names.
     ///
     /// Errors when a name appears twice, when a structured partition meets a name that is not
-    /// `{layer}.weight`/`{layer}.bias`, or when a tensor matches no custom group or several.
+    /// `{layer}.weight`/`{layer}.bias`, when a tensor matches no custom group or several, or when a custom group
+    /// matches no tensor.
     pub fn named_groups<P: ParamNames + ?Sized>(&self, params: &P) -> Result<Vec<NamedGroup>> {
         if let PartitionSpec::Blocks(0) | PartitionSpec::Alternate(0) | PartitionSpec::Chunks(0) =
             self
@@ -169,6 +170,19 @@ impl PartitionSpec {
                     name: key,
                     tensors: vec![name],
                 }),
+            }
+        }
+        // A custom group that matches nothing is almost surely a misspelt pattern: say so rather than train
+        // with fewer groups than asked for. (Structured partitions drop their empty groups by design.)
+        if let PartitionSpec::Custom(custom) = self {
+            if let Some((g, pats)) = custom
+                .iter()
+                .find(|(g, _)| !groups.iter().any(|x| &x.name == g))
+            {
+                return Err(NetsError::PartitionSpec {
+                    spec: self.to_string(),
+                    reason: format!("group `{g}` ({}) matches no parameter", pats.join(",")),
+                });
             }
         }
         Ok(groups)

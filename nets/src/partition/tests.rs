@@ -116,10 +116,15 @@ fn empty_groups_are_dropped() {
         parse("blocks-2").groups(&single).unwrap(),
         [["0.weight"], ["0.bias"]]
     );
-    let g = parse("custom:a=0.*;b=1.*;unused=9.*;c=2.*")
+    // A custom group is the user's own: one matching nothing is an error naming it, not silently dropped.
+    let err = parse("custom:a=0.*;b=1.*;unused=9.*;c=2.*")
         .groups(&mlp)
-        .unwrap();
-    assert_eq!(g.len(), 3);
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("`unused` (9.*) matches no parameter"),
+        "{err}"
+    );
 }
 
 #[test]

@@ -6,7 +6,7 @@ use jetnewton_engine::{Float, Tensor};
 
 use crate::error::{NetsError, Result};
 use crate::models::Model;
-use crate::safetensors_io::file::{check_names, floats, ints, view, TensorFile};
+use crate::safetensors_io::file::{check_names, floats, ints, parse, read, view};
 
 /// A batch read from a file: inputs and labels.
 #[derive(Clone, Debug, PartialEq)]
@@ -25,46 +25,53 @@ pub struct BatchData<F: Float> {
 /// dtype.
 pub fn load_batch<F: Float>(path: impl AsRef<Path>, model: &Model) -> Result<BatchData<F>> {
     let path = path.as_ref();
-    let file = TensorFile::read(path)?;
-    let st = file.parse()?;
-    check_names(path, &st, &["x".to_string(), "y".to_string()])?;
-    let (xv, yv) = (view(path, &st, "x")?, view(path, &st, "y")?);
-    let dims: Vec<String> = model
-        .input_shape()
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    let batch = model
-        .batch_size(xv.shape())
-        .map_err(|_| NetsError::TensorShape {
-            path: path.to_path_buf(),
-            name: "x".into(),
-            expected: format!("[B, {}] with B ≥ 1", dims.join(", ")),
-            found: xv.shape().to_vec(),
-        })?;
-    if yv.shape() != [batch] {
-        return Err(NetsError::TensorShape {
-            path: path.to_path_buf(),
-            name: "y".into(),
-            expected: format!("[{batch}] (one label per sample of x)"),
-            found: yv.shape().to_vec(),
-        });
-    }
-    let x = Tensor::from_vec(xv.shape().to_vec(), floats::<F>(path, "x", &xv)?)?;
-    let classes = model.num_classes();
-    let y = ints(path, "y", &yv)?
-        .into_iter()
-        .enumerate()
-        .map(|(i, label)| match usize::try_from(label) {
-            Ok(l) if l < classes => Ok(l),
-            _ => Err(NetsError::TensorValue {
-                path: path.to_path_buf(),
+    BatchData::from_safetensors(&read(path)?, path, model)
+}
+
+impl<F: Float> BatchData<F> {
+    /// [`load_batch`] on the contents of a safetensors file already in memory: a batch for `model`, with the
+    /// same checks. `origin` is only the name the errors give the file.
+    pub fn from_safetensors(bytes: &[u8], origin: &Path, model: &Model) -> Result<Self> {
+        let st = parse(origin, bytes)?;
+        check_names(origin, &st, &["x".to_string(), "y".to_string()])?;
+        let (xv, yv) = (view(origin, &st, "x")?, view(origin, &st, "y")?);
+        let dims: Vec<String> = model
+            .input_shape()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        let batch = model
+            .batch_size(xv.shape())
+            .map_err(|_| NetsError::TensorShape {
+                path: origin.to_path_buf(),
+                name: "x".into(),
+                expected: format!("[B, {}] with B ≥ 1", dims.join(", ")),
+                found: xv.shape().to_vec(),
+            })?;
+        if yv.shape() != [batch] {
+            return Err(NetsError::TensorShape {
+                path: origin.to_path_buf(),
                 name: "y".into(),
-                reason: format!(
-                    "sample {i} has label {label}, but the model has {classes} classes"
-                ),
-            }),
-        })
-        .collect::<Result<Vec<usize>>>()?;
-    Ok(BatchData { x, y })
+                expected: format!("[{batch}] (one label per sample of x)"),
+                found: yv.shape().to_vec(),
+            });
+        }
+        let x = Tensor::from_vec(xv.shape().to_vec(), floats::<F>(origin, "x", &xv)?)?;
+        let classes = model.num_classes();
+        let y = ints(origin, "y", &yv)?
+            .into_iter()
+            .enumerate()
+            .map(|(i, label)| match usize::try_from(label) {
+                Ok(l) if l < classes => Ok(l),
+                _ => Err(NetsError::TensorValue {
+                    path: origin.to_path_buf(),
+                    name: "y".into(),
+                    reason: format!(
+                        "sample {i} has label {label}, but the model has {classes} classes"
+                    ),
+                }),
+            })
+            .collect::<Result<Vec<usize>>>()?;
+        Ok(BatchData { x, y })
+    }
 }

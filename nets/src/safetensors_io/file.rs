@@ -12,34 +12,21 @@ use safetensors::{Dtype, SafeTensors, View};
 
 use crate::error::{NetsError, Result};
 
-/// A safetensors file read into memory.
-pub(crate) struct TensorFile {
-    /// Where it was read from.
-    pub path: PathBuf,
-    bytes: Vec<u8>,
+/// The bytes of `path`; an [`NetsError::Io`] naming it when it cannot be read.
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
+    fs::read(path).map_err(|source| NetsError::Io {
+        path: path.to_path_buf(),
+        action: "cannot read",
+        source,
+    })
 }
 
-impl TensorFile {
-    /// Reads `path`; an [`NetsError::Io`] naming it when it cannot be read.
-    pub fn read(path: &Path) -> Result<Self> {
-        let bytes = fs::read(path).map_err(|source| NetsError::Io {
-            path: path.to_path_buf(),
-            action: "cannot read",
-            source,
-        })?;
-        Ok(Self {
-            path: path.to_path_buf(),
-            bytes,
-        })
-    }
-
-    /// The parsed file; an error naming it when it is cut short or corrupt.
-    pub fn parse(&self) -> Result<SafeTensors<'_>> {
-        SafeTensors::deserialize(&self.bytes).map_err(|e| NetsError::Safetensors {
-            path: self.path.clone(),
-            reason: e.to_string(),
-        })
-    }
+/// The safetensors file held in `bytes`; an error naming `origin` when it is cut short or corrupt.
+pub(crate) fn parse<'a>(origin: &Path, bytes: &'a [u8]) -> Result<SafeTensors<'a>> {
+    SafeTensors::deserialize(bytes).map_err(|e| NetsError::Safetensors {
+        path: origin.to_path_buf(),
+        reason: e.to_string(),
+    })
 }
 
 /// Checks that `st` holds exactly the tensors `expected`: the first missing one, else the first extra one, is an

@@ -277,3 +277,47 @@ fn params_saved_by_one_model_do_not_load_into_another() {
         Err(NetsError::MissingTensor { .. })
     ));
 }
+
+#[test]
+fn bytes_parse_like_the_file_and_errors_name_the_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model();
+    let path = dir.path().join("w.safetensors");
+    let p = m.init_params::<f32>(3);
+    save_params(&path, &p).unwrap();
+    let bytes = std::fs::read(&path).unwrap();
+    let origin = Path::new("in-memory.safetensors");
+    assert_eq!(
+        Params::<f32>::from_safetensors(&bytes, origin, &m).unwrap(),
+        p
+    );
+    let err = Params::<f64>::from_safetensors(&bytes[..bytes.len() - 1], origin, &m).unwrap_err();
+    assert!(matches!(err, NetsError::Safetensors { .. }), "{err}");
+    assert!(
+        err.to_string().starts_with("in-memory.safetensors: "),
+        "{err}"
+    );
+
+    let tensors = vec![
+        ("x", Dtype::F64, vec![1, 3], f64_bytes(&[1.0, 2.0, 3.0])),
+        ("y", Dtype::I64, vec![1], i64_bytes(&[2])),
+    ];
+    let path = write_raw(dir.path(), "b.safetensors", tensors);
+    let bytes = std::fs::read(&path).unwrap();
+    let batch = BatchData::<f32>::from_safetensors(&bytes, origin, &m).unwrap();
+    assert_eq!(batch, load_batch::<f32>(&path, &m).unwrap());
+    assert_eq!(
+        (batch.x.data(), batch.y.as_slice()),
+        (&[1.0f32, 2.0, 3.0][..], &[2][..])
+    );
+    let err = BatchData::<f32>::from_safetensors(
+        &bytes,
+        origin,
+        &Model::from_spec("mlp:3-2-2:tanh").unwrap(),
+    )
+    .unwrap_err();
+    assert!(
+        err.to_string().starts_with("in-memory.safetensors: "),
+        "{err}"
+    );
+}

@@ -8,7 +8,7 @@ use crate::error::{NetsError, Result};
 use crate::models::Model;
 use crate::params::Params;
 use crate::safetensors_io::file::{
-    check_names, floats, serialize, view, write_atomic, Raw, TensorFile,
+    check_names, floats, parse, read, serialize, view, write_atomic, Raw,
 };
 
 /// Reads `model`'s parameters from a safetensors file with exactly its tensors (`{i}.weight`, `{i}.bias`, PyTorch
@@ -18,26 +18,33 @@ use crate::safetensors_io::file::{
 /// extra tensor, wrong shape (expected and found), unsupported dtype.
 pub fn load_params<F: Float>(path: impl AsRef<Path>, model: &Model) -> Result<Params<F>> {
     let path = path.as_ref();
-    let file = TensorFile::read(path)?;
-    let st = file.parse()?;
-    let specs = model.param_specs();
-    let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
-    check_names(path, &st, &names)?;
-    let mut entries = Vec::with_capacity(specs.len());
-    for spec in specs {
-        let v = view(path, &st, &spec.name)?;
-        if v.shape() != spec.shape.as_slice() {
-            return Err(NetsError::TensorShape {
-                path: path.to_path_buf(),
-                name: spec.name,
-                expected: format!("{:?}", spec.shape),
-                found: v.shape().to_vec(),
-            });
+    Params::from_safetensors(&read(path)?, path, model)
+}
+
+impl<F: Float> Params<F> {
+    /// [`load_params`] on the contents of a safetensors file already in memory: `model`'s parameters, with the
+    /// same checks. `origin` is only the name the errors give the file.
+    pub fn from_safetensors(bytes: &[u8], origin: &Path, model: &Model) -> Result<Self> {
+        let st = parse(origin, bytes)?;
+        let specs = model.param_specs();
+        let names: Vec<String> = specs.iter().map(|s| s.name.clone()).collect();
+        check_names(origin, &st, &names)?;
+        let mut entries = Vec::with_capacity(specs.len());
+        for spec in specs {
+            let v = view(origin, &st, &spec.name)?;
+            if v.shape() != spec.shape.as_slice() {
+                return Err(NetsError::TensorShape {
+                    path: origin.to_path_buf(),
+                    name: spec.name,
+                    expected: format!("{:?}", spec.shape),
+                    found: v.shape().to_vec(),
+                });
+            }
+            let data = floats::<F>(origin, &spec.name, &v)?;
+            entries.push((spec.name, Tensor::from_vec(spec.shape, data)?));
         }
-        let data = floats::<F>(path, &spec.name, &v)?;
-        entries.push((spec.name, Tensor::from_vec(spec.shape, data)?));
+        Params::new(entries)
     }
-    Params::new(entries)
 }
 
 /// Reads a direction `u` for `model`'s parameters: the same format and checks as [`load_params`].

@@ -5,6 +5,109 @@ use crate::optimizer::{check_lr, check_unit};
 use crate::plateau::PlateauConfig;
 use crate::solver::CubicParams;
 
+/// How `λ_int` evolves during training.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub enum Schedule {
+    /// The paper's: `λ_int` stays `solver.lambda_int` and every solved `η` is taken.
+    #[default]
+    Paper,
+    /// Adaptive cubic regularisation (Cartis, Gould & Toint, 2011): after each solve, the step is tried on the
+    /// `D_newt` minibatch and `λ_int` adapted from `ρ = actual / predicted decrease` (see [`AdaptiveConfig`]).
+    Adaptive(AdaptiveConfig),
+}
+
+/// The adaptive schedule's thresholds. After new summaries, the step `s = λ_t·η̃_new` that the new `η̃` would take
+/// is tried on the `D_newt` minibatch of the summaries (one extra forward pass,
+/// [`crate::Oracle::loss_on_last_summary_batch`]), and
+///
+/// ```text
+/// ρ = (L(θ) − L(θ − λ_t·U·η̃_new)) / (−T(λ_t·η̃_new))
+/// ```
+///
+/// with `T` the cubic model that was minimised (same summaries, same `λ_int`). Then
+/// - `ρ < eta1`: the new `η̃` is rejected (the previous one is kept, or the parameters do not move while there is
+///   none) and `λ_int ← min(gamma·λ_int, lambda_max)`;
+/// - `ρ > eta2`: the step is taken and `λ_int ← max(λ_int/gamma, lambda_min)`;
+/// - otherwise the step is taken and `λ_int` kept.
+///
+/// When the model predicts no decrease (`−T ≤ 0`, e.g. a zero `η̃`) `ρ` is undefined: the step is taken and
+/// `λ_int` kept.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct AdaptiveConfig {
+    /// Below this `ρ` the new step sizes are rejected (0.1).
+    pub eta1: f64,
+    /// Above this `ρ` the model is trusted more: `λ_int` decreases (0.75).
+    pub eta2: f64,
+    /// Factor of an increase or a decrease of `λ_int` (2).
+    pub gamma: f64,
+    /// Floor of `λ_int` (1e-3).
+    pub lambda_min: f64,
+    /// Ceiling of `λ_int` (1e6).
+    pub lambda_max: f64,
+}
+
+impl Default for AdaptiveConfig {
+    fn default() -> Self {
+        Self {
+            eta1: 0.1,
+            eta2: 0.75,
+            gamma: 2.0,
+            lambda_min: 1e-3,
+            lambda_max: 1e6,
+        }
+    }
+}
+
+impl AdaptiveConfig {
+    /// `λ_int` after a trial of ratio `rho` (`None`: undefined), and whether the trial is rejected.
+    pub fn adapt(&self, lambda_int: f64, rho: Option<f64>) -> (f64, bool) {
+        match rho {
+            Some(r) if r.is_nan() || r < self.eta1 => {
+                ((lambda_int * self.gamma).min(self.lambda_max), true)
+            }
+            Some(r) if r > self.eta2 => ((lambda_int / self.gamma).max(self.lambda_min), false),
+            _ => (lambda_int, false),
+        }
+    }
+
+    fn validate(&self, lambda_int: f64) -> Result<()> {
+        for (field, v, ok) in [
+            ("schedule.eta1", self.eta1, self.eta1 > 0.0),
+            (
+                "schedule.eta2",
+                self.eta2,
+                self.eta2 >= self.eta1 && self.eta2 < 1.0,
+            ),
+            ("schedule.gamma", self.gamma, self.gamma > 1.0),
+            (
+                "schedule.lambda_min",
+                self.lambda_min,
+                self.lambda_min > 0.0,
+            ),
+            (
+                "schedule.lambda_max",
+                self.lambda_max,
+                self.lambda_max >= self.lambda_min,
+            ),
+            (
+                "solver.lambda_int",
+                lambda_int,
+                (self.lambda_min..=self.lambda_max).contains(&lambda_int),
+            ),
+        ] {
+            if !(ok && v.is_finite()) {
+                return Err(OptimError::config(
+                    field,
+                    v,
+                    "out of its domain (see AdaptiveConfig): 0 < eta1 ≤ eta2 < 1, gamma > 1, \
+                     0 < lambda_min ≤ solver.lambda_int ≤ lambda_max",
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// Hyper-parameters of [`crate::Method1`] (algorithm 4 of the paper). The batch sizes `B_g` and `B` belong to
 /// the [`crate::Oracle`].
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -27,6 +130,11 @@ pub struct Method1Config {
     /// `ReduceLROnPlateau` on `λ_t`, called every `period` steps with the mean training loss; `None` keeps `λ`
     /// constant.
     pub scheduler: Option<PlateauConfig>,
+    /// How `λ_int` evolves: the paper's constant (the default) or adaptive.
+    pub schedule: Schedule,
+    /// The summaries `gbar`, `hbar`, `d3` solved for are the uniform mean of the last `summary_average` finite
+    /// ones computed (as the reference code's later versions do over a period); 1 (the default) is the paper's.
+    pub summary_average: usize,
 }
 
 impl Method1Config {
@@ -47,6 +155,16 @@ impl Method1Config {
                 factor: 0.5,
                 ..PlateauConfig::default()
             }),
+            schedule: Schedule::Paper,
+            summary_average: 1,
+        }
+    }
+
+    /// The same with the adaptive schedule of `λ_int` ([`AdaptiveConfig::default`]'s thresholds).
+    pub fn adaptive(self) -> Self {
+        Self {
+            schedule: Schedule::Adaptive(AdaptiveConfig::default()),
+            ..self
         }
     }
 
@@ -96,6 +214,16 @@ impl Method1Config {
         if let Some(p) = &self.scheduler {
             p.validate()?;
         }
+        if let Schedule::Adaptive(a) = &self.schedule {
+            a.validate(s.lambda_int)?;
+        }
+        if self.summary_average == 0 {
+            return Err(OptimError::config(
+                "summary_average",
+                0,
+                "must be at least 1 (1: no averaging)",
+            ));
+        }
         Ok(())
     }
 }
@@ -120,6 +248,8 @@ mod tests {
         assert!(c.validate().is_ok());
         assert!(c.diagonal().diagonal && !c.diagonal);
         assert_eq!(c.no_regularisation().solver.lambda_int, 0.0);
+        assert_eq!((c.schedule, c.summary_average), (Schedule::Paper, 1));
+        assert!(c.adaptive().validate().is_ok());
         for bad in [
             Method1Config { period: 0, ..c },
             Method1Config {
@@ -135,8 +265,33 @@ mod tests {
                 ..c
             },
             Method1Config::paper(0),
+            Method1Config {
+                summary_average: 0,
+                ..c
+            },
+            c.no_regularisation().adaptive(),
+            Method1Config {
+                schedule: Schedule::Adaptive(AdaptiveConfig {
+                    gamma: 1.0,
+                    ..AdaptiveConfig::default()
+                }),
+                ..c
+            },
         ] {
             assert!(bad.validate().is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn adaptive_thresholds() {
+        let a = AdaptiveConfig::default();
+        assert_eq!(a.adapt(1.0, Some(0.05)), (2.0, true));
+        assert_eq!(a.adapt(1.0, Some(f64::NAN)), (2.0, true));
+        assert_eq!(a.adapt(1.0, Some(f64::NEG_INFINITY)), (2.0, true));
+        assert_eq!(a.adapt(1.0, Some(0.5)), (1.0, false));
+        assert_eq!(a.adapt(1.0, Some(1.0)), (0.5, false));
+        assert_eq!(a.adapt(1.0, None), (1.0, false));
+        assert_eq!(a.adapt(1.5e-3, Some(1.0)), (1e-3, false));
+        assert_eq!(a.adapt(8e5, Some(0.0)), (1e6, true));
     }
 }

@@ -17,17 +17,23 @@
 //! multiple of τ), so that `η̃` is defined from the first step. If they are not finite or the solver refuses,
 //! the previous `η̃` is kept and the report says so; while no `η̃` exists the parameters do not move and the
 //! summaries are retried at the next step.
+//!
+//! With [`Schedule::Adaptive`], the new `η̃` is first tried on the `D_newt` minibatch and rejected (the previous `η̃`
+//! kept) when the loss decreases much less than the cubic model predicts, `λ_int` adapting from the ratio (see
+//! [`AdaptiveConfig`]); with `summary_average = N > 1`, the solve uses the mean of the last `N` summaries.
 
+mod average;
 mod config;
 mod report;
 mod state;
 mod step;
 
-pub use config::Method1Config;
+pub use config::{AdaptiveConfig, Method1Config, Schedule};
 pub use report::{EtaUpdate, Method1Report, SummariesReport};
 
 use jetnewton_engine::{Float, Tensor};
 
+use self::average::SummaryAverage;
 use crate::error::Result;
 use crate::layout::ParamLayout;
 use crate::optimizer::{check_lr, Optimizer, StepReport};
@@ -53,6 +59,10 @@ pub struct Method1<F: Float> {
     /// `η̃`, once defined.
     eta: Option<Vec<f64>>,
     schedule: Option<PlateauSchedule>,
+    /// `λ_int`: `solver.lambda_int` throughout with the paper's schedule, adapted with the adaptive one.
+    lambda_int: f64,
+    /// The last summaries, when `summary_average > 1`.
+    average: Option<SummaryAverage>,
 }
 
 impl<F: Float> Method1<F> {
@@ -66,7 +76,11 @@ impl<F: Float> Method1<F> {
         config.validate()?;
         let group_of = layout.group_of(&groups)?;
         let schedule = config.scheduler.map(PlateauSchedule::new).transpose()?;
+        let average = (config.summary_average > 1)
+            .then(|| SummaryAverage::new(config.summary_average, groups.len()));
         Ok(Self {
+            lambda_int: config.solver.lambda_int,
+            average,
             direction: layout.zeros(),
             lr: config.lr,
             config,
@@ -102,6 +116,11 @@ impl<F: Float> Method1<F> {
     /// Steps done so far.
     pub fn steps(&self) -> u64 {
         self.step
+    }
+
+    /// `λ_int`, the internal damping of the next solve (constant with [`Schedule::Paper`]).
+    pub fn lambda_int(&self) -> f64 {
+        self.lambda_int
     }
 }
 

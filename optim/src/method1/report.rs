@@ -16,6 +16,15 @@ pub struct Method1Report {
     pub scheduler_called: bool,
     /// `λ_{t+1}`, the step size of the next step.
     pub next_lr: f64,
+    /// `λ_int` of this step's solve (the current one when there was none).
+    pub lambda_int: f64,
+    /// `λ_int` of the next solve (differs from `lambda_int` only with the adaptive schedule).
+    pub next_lambda_int: f64,
+    /// The adaptive schedule's `ρ` = actual / predicted decrease of the new step on the `D_newt` minibatch, when
+    /// it was tried and the model predicted a decrease.
+    pub rho: Option<f64>,
+    /// Whether the adaptive schedule rejected the solved `η` (`ρ < eta1`): the previous `η̃` was kept.
+    pub rejected: bool,
 }
 
 impl Method1Report {
@@ -24,11 +33,14 @@ impl Method1Report {
         self.summaries.is_some()
     }
 
-    /// Whether summaries were computed but gave no usable `η` (so the previous `η̃` was kept).
+    /// Whether summaries were computed but gave no usable `η`, or the adaptive schedule rejected it (so the
+    /// previous `η̃` was kept).
     pub fn eta_kept(&self) -> bool {
-        self.summaries
-            .as_ref()
-            .is_some_and(|s| !matches!(s.update, EtaUpdate::Solved(_)))
+        self.rejected
+            || self
+                .summaries
+                .as_ref()
+                .is_some_and(|s| !matches!(s.update, EtaUpdate::Solved(_)))
     }
 }
 

@@ -2,17 +2,19 @@
 
 use jetnewton_engine::Float;
 
-use super::Method1;
-use crate::error::Result;
+use super::{Method1, Schedule};
+use crate::error::{OptimError, Result};
 use crate::optimizer::check_lr;
 use crate::state::{OptimizerState, StateReader};
 
 const KIND: &str = "method1";
 const SCHEDULER: &str = "scheduler/";
+const AVERAGE: &str = "average/";
 
 impl<F: Float> Method1<F> {
     /// `step`, `lr` (`λ_t`), the direction `ũ` as `direction/{name}`, `η̃` as the tensor `eta` of shape `[S]`
-    /// once defined, and the scheduler's bookkeeping under `scheduler/`.
+    /// once defined, the scheduler's bookkeeping under `scheduler/`, `lambda_int` with the adaptive schedule, and
+    /// the summaries being averaged under `average/` when `summary_average > 1`.
     pub(super) fn save(&self) -> OptimizerState {
         let mut s = OptimizerState::new(KIND);
         s.set_scalar("step", self.step as f64);
@@ -29,6 +31,12 @@ impl<F: Float> Method1<F> {
         }
         if let Some(schedule) = &self.schedule {
             schedule.save(&mut s, SCHEDULER);
+        }
+        if matches!(self.config.schedule, Schedule::Adaptive(_)) {
+            s.set_scalar("lambda_int", self.lambda_int);
+        }
+        if let Some(average) = &self.average {
+            average.save(&mut s, AVERAGE);
         }
         s
     }
@@ -48,7 +56,29 @@ impl<F: Float> Method1<F> {
             Some(s) => Some(s.loaded(&mut r, SCHEDULER)?),
             None => None,
         };
+        let lambda_int = match &self.config.schedule {
+            Schedule::Paper => self.config.solver.lambda_int,
+            Schedule::Adaptive(a) => {
+                let v = r.scalar("lambda_int")?;
+                if !(a.lambda_min..=a.lambda_max).contains(&v) {
+                    return Err(OptimError::State {
+                        kind: KIND,
+                        reason: format!(
+                            "lambda_int = {v} is outside [{}, {}]",
+                            a.lambda_min, a.lambda_max
+                        ),
+                    });
+                }
+                v
+            }
+        };
+        let average = match &self.average {
+            Some(a) => Some(a.loaded(&mut r, AVERAGE)?),
+            None => None,
+        };
         r.finish()?;
+        self.lambda_int = lambda_int;
+        self.average = average;
         self.step = step;
         self.lr = lr;
         self.direction = direction;

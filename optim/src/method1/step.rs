@@ -3,12 +3,13 @@
 use jetnewton_engine::summaries::Summaries;
 use jetnewton_engine::{Float, Tensor};
 
+use super::average::{Model, SummaryAverage};
 use super::report::{EtaUpdate, Method1Report, SummariesReport};
-use super::Method1;
+use super::{AdaptiveConfig, Method1, Schedule};
 use crate::error::{OptimError, Result};
 use crate::optimizer::{checked_gradient, StepReport};
 use crate::oracle::Oracle;
-use crate::solver::solve;
+use crate::solver::{cubic_model, solve, CubicParams};
 
 /// `momentum(μ; x, x̃)` of algorithm 4 on tensors: `x` when `x̃` is undefined, else `μx̃ + (1 − μ)x`.
 pub(crate) fn momentum_tensors<F: Float>(
@@ -54,22 +55,31 @@ impl<F: Float> Method1<F> {
         let prev = (self.step > 0).then_some(self.direction.as_slice());
         let direction = momentum_tensors(self.config.grad_momentum, grads, prev);
         let recompute = self.eta.is_none() || (t - 1) % self.config.period as u64 == 0;
+        let mut average = self.average.clone();
+        let mut trial = Trial::untried(self.lambda_int);
         let (eta, summaries) = if recompute {
             let summaries = oracle.summaries(params, &direction, &self.groups)?;
             self.check_summaries(&summaries)?;
-            let (eta, update) = self.new_eta(&summaries);
+            let model = self.model(&summaries, average.as_mut());
+            let (mut eta, update) = self.new_eta(model.as_ref());
+            if let (Schedule::Adaptive(a), Some(m), Some(new)) =
+                (&self.config.schedule, &model, &eta)
+            {
+                if matches!(update, EtaUpdate::Solved(_)) {
+                    trial = self.try_step(a, m, summaries.loss, params, &direction, new, oracle)?;
+                }
+            }
+            if trial.rejected {
+                eta.clone_from(&self.eta);
+            }
             (eta, Some(SummariesReport { summaries, update }))
         } else {
             (self.eta.clone(), None)
         };
-        if let Some(eta) = &eta {
-            for ((p, u), &s) in params.iter_mut().zip(&direction).zip(&self.group_of) {
-                let c = F::of(-self.lr * eta[s]);
-                p.data_mut()
-                    .iter_mut()
-                    .zip(u.data())
-                    .for_each(|(p, &u)| *p += c * u);
-            }
+        if let Some(moved) = trial.params.take() {
+            params.iter_mut().zip(moved).for_each(|(p, m)| *p = m);
+        } else if let Some(eta) = &eta {
+            self.apply(params, &direction, eta);
         }
         let lr = self.lr;
         let mut schedule = self.schedule.clone();
@@ -78,6 +88,9 @@ impl<F: Float> Method1<F> {
         self.direction = direction;
         self.eta.clone_from(&eta);
         self.schedule = schedule;
+        self.average = average;
+        let lambda_int = self.lambda_int;
+        self.lambda_int = trial.next_lambda_int;
         self.lr = next_lr.unwrap_or(lr);
         Ok(StepReport {
             step: t,
@@ -88,8 +101,79 @@ impl<F: Float> Method1<F> {
                 summaries,
                 scheduler_called: next_lr.is_some(),
                 next_lr: self.lr,
+                lambda_int,
+                next_lambda_int: self.lambda_int,
+                rho: trial.rho,
+                rejected: trial.rejected,
             }),
         })
+    }
+
+    /// `θ_p ← θ_p − λ_t · ũ_p · η̃_{group(p)}`.
+    fn apply(&self, params: &mut [Tensor<F>], direction: &[Tensor<F>], eta: &[f64]) {
+        for ((p, u), &s) in params.iter_mut().zip(direction).zip(&self.group_of) {
+            let c = F::of(-self.lr * eta[s]);
+            p.data_mut()
+                .iter_mut()
+                .zip(u.data())
+                .for_each(|(p, &u)| *p += c * u);
+        }
+    }
+
+    /// The adaptive schedule's trial of the new `η̃`: the loss after the step on the summaries' minibatch against
+    /// the decrease the solved model `m` predicts for it (see [`super::AdaptiveConfig`]).
+    #[allow(clippy::too_many_arguments)]
+    fn try_step(
+        &self,
+        a: &AdaptiveConfig,
+        m: &Model,
+        loss: f64,
+        params: &[Tensor<F>],
+        direction: &[Tensor<F>],
+        eta: &[f64],
+        oracle: &mut dyn Oracle<F>,
+    ) -> Result<Trial<F>> {
+        let mut moved = params.to_vec();
+        self.apply(&mut moved, direction, eta);
+        let after = oracle.loss_on_last_summary_batch(&moved)?;
+        let step: Vec<f64> = eta.iter().map(|&e| self.lr * e).collect();
+        let predicted = -cubic_model(&m.gbar, &m.hbar, &m.d3, self.lambda_int, &step);
+        let rho = (predicted > 0.0).then(|| (loss - after) / predicted);
+        let (next_lambda_int, rejected) = a.adapt(self.lambda_int, rho);
+        Ok(Trial {
+            params: (!rejected).then_some(moved),
+            next_lambda_int,
+            rho,
+            rejected,
+        })
+    }
+
+    /// The summaries to solve for: `None` when not finite; else averaged (when `summary_average > 1`, adding them
+    /// to `average`) and with `hbar`'s off-diagonal zeroed in the diagonal variant.
+    fn model(&self, s: &Summaries, average: Option<&mut SummaryAverage>) -> Option<Model> {
+        let finite = s
+            .gbar
+            .iter()
+            .chain(s.hbar.iter().flatten())
+            .chain(&s.d3)
+            .all(|v| v.is_finite());
+        if !finite {
+            return None;
+        }
+        let mut m = match average {
+            Some(a) => a.push_and_mean(Model::of(s)),
+            None => Model::of(s),
+        };
+        if self.config.diagonal {
+            for (i, row) in m.hbar.iter_mut().enumerate() {
+                for (j, h) in row.iter_mut().enumerate() {
+                    if i != j {
+                        *h = 0.0;
+                    }
+                }
+            }
+        }
+        Some(m)
     }
 
     /// Errors when the oracle's summaries do not have one entry per group (a bug of the oracle, not of the data).
@@ -113,31 +197,17 @@ impl<F: Float> Method1<F> {
         }
     }
 
-    /// `η̃` after new summaries, and what happened: the previous `η̃` when they are unusable.
-    fn new_eta(&self, s: &Summaries) -> (Option<Vec<f64>>, EtaUpdate) {
-        let finite = s
-            .gbar
-            .iter()
-            .chain(s.hbar.iter().flatten())
-            .chain(&s.d3)
-            .all(|v| v.is_finite());
-        if !finite {
+    /// `η̃` after new summaries (`None`: not finite), and what happened: the previous `η̃` when they are
+    /// unusable.
+    fn new_eta(&self, m: Option<&Model>) -> (Option<Vec<f64>>, EtaUpdate) {
+        let Some(m) = m else {
             return (self.eta.clone(), EtaUpdate::NonFiniteSummaries);
-        }
-        let hbar: Vec<Vec<f64>> = if self.config.diagonal {
-            s.hbar
-                .iter()
-                .enumerate()
-                .map(|(i, row)| {
-                    (0..row.len())
-                        .map(|j| if i == j { row[j] } else { 0.0 })
-                        .collect()
-                })
-                .collect()
-        } else {
-            s.hbar.clone()
         };
-        match solve(&s.gbar, &hbar, &s.d3, &self.config.solver) {
+        let params = CubicParams {
+            lambda_int: self.lambda_int,
+            ..self.config.solver
+        };
+        match solve(&m.gbar, &m.hbar, &m.d3, &params) {
             Ok(sol) => {
                 let raw: Vec<f64> = if self.config.positive_part {
                     sol.eta.iter().map(|&e| e.max(0.0)).collect()
@@ -148,6 +218,26 @@ impl<F: Float> Method1<F> {
                 (Some(eta), EtaUpdate::Solved(sol))
             }
             Err(e) => (self.eta.clone(), EtaUpdate::SolverFailed(e)),
+        }
+    }
+}
+
+/// What the adaptive schedule's trial gave: the moved parameters when the step is taken, and `λ_int`'s update.
+struct Trial<F: Float> {
+    params: Option<Vec<Tensor<F>>>,
+    next_lambda_int: f64,
+    rho: Option<f64>,
+    rejected: bool,
+}
+
+impl<F: Float> Trial<F> {
+    /// No trial: `λ_int` unchanged.
+    fn untried(lambda_int: f64) -> Self {
+        Self {
+            params: None,
+            next_lambda_int: lambda_int,
+            rho: None,
+            rejected: false,
         }
     }
 }

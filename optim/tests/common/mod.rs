@@ -2,6 +2,8 @@
 //! built on the engine, optionally reparameterised per tensor.
 #![allow(dead_code)]
 
+pub mod kfac;
+
 use jetnewton_engine::summaries::Summaries;
 use jetnewton_engine::{Graph, Tensor};
 use jetnewton_optim::{engine_gradient, engine_summaries, Oracle, ParamLayout, Result};

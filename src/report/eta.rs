@@ -1,0 +1,158 @@
+//! `eta.png`: Method 1's step sizes η per group over the epochs (the paper's figures 2b and 3b).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use super::axis::{Scale, ValueAxis};
+use super::canvas::render_png;
+use super::error::ReportError;
+use super::legend::{draw_legend, LegendEntry};
+use super::lines::{draw_panel, Curve, LinePanel};
+use super::load::Run;
+use super::series::last_epoch;
+use super::style::{self, Dash};
+use crate::run::records::GroupKind;
+
+/// The picture's size in pixels.
+pub(crate) const SIZE: (u32, u32) = (1100, 650);
+/// The width of the legend strip on the right.
+const LEGEND_WIDTH: u32 = 270;
+/// Groups named in the legend at most; beyond, every k-th is named and the colour map tells the rest.
+const MAX_NAMED: usize = 16;
+
+/// Draws `eta.png` into `out`, or nothing (`None`) for a run without η (an optimiser other than Method 1).
+pub(crate) fn plot_eta(run: &Run, label: &str, out: &Path) -> Result<Option<PathBuf>, ReportError> {
+    let per_epoch = eta_per_epoch(run);
+    let groups = per_epoch.values().map(Vec::len).max().unwrap_or(0);
+    if groups == 0 {
+        return Ok(None);
+    }
+    let kinds: Vec<Option<GroupKind>> = (0..groups)
+        .map(|g| run.info.groups.get(g).map(|info| info.kind))
+        .collect();
+    let any_bias = kinds.contains(&Some(GroupKind::Bias));
+    let radius = (per_epoch.len() <= 40).then_some(3);
+    let mut curves = Vec::new();
+    let mut legend = Vec::new();
+    let stride = groups.div_ceil(MAX_NAMED);
+    for (g, kind) in kinds.iter().enumerate() {
+        let colour = style::series_colour(g, groups);
+        let dash = if *kind == Some(GroupKind::Bias) {
+            Dash::Dashed
+        } else {
+            Dash::Solid
+        };
+        let points = per_epoch
+            .iter()
+            .filter_map(|(&epoch, eta)| eta.get(g).map(|&v| (f64::from(epoch), v)))
+            .collect();
+        curves.push(Curve {
+            points,
+            colour,
+            line: Some(dash),
+            marker: radius,
+        });
+        if g % stride == 0 || g + 1 == groups {
+            let name = run
+                .info
+                .groups
+                .get(g)
+                .map_or_else(|| format!("group {g}"), |info| info.label.clone());
+            let name = if stride > 1 {
+                format!("{g}: {name}")
+            } else {
+                name
+            };
+            legend.push(LegendEntry::line(name, colour, dash));
+        }
+    }
+    if any_bias {
+        legend.push(LegendEntry::line("weights", style::KEY, Dash::Solid));
+        legend.push(LegendEntry::line("biases", style::KEY, Dash::Dashed));
+    }
+    let values: Vec<f64> = curves
+        .iter()
+        .flat_map(|c| c.points.iter().map(|p| p.1))
+        .collect();
+    let y = eta_axis(&values);
+    let hidden = y.scale == Scale::Log && values.iter().any(|&v| v.is_finite() && v <= 0.0);
+    let caption = if hidden {
+        format!("η per group: {label} (values ≤ 0 left out)")
+    } else {
+        format!("η per group: {label}")
+    };
+    let panel = LinePanel {
+        caption,
+        x_desc: "epoch".into(),
+        y_desc: "η, mean over the epoch's steps".into(),
+        x: ValueAxis::linear(0.0, last_epoch(run)),
+        y,
+        curves,
+    };
+    let path = out.join("eta.png");
+    render_png(&path, SIZE, |root| {
+        let (chart, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        draw_panel(&chart, &panel)?;
+        draw_legend(&side, 56, &legend)
+    })
+    .map(Some)
+}
+
+/// η per epoch: the epoch records' means, or, for a run whose epoch records carry none (one stopped within its
+/// first epoch), the mean of its steps' η over each epoch (steps in (k-1, k] belong to epoch k).
+fn eta_per_epoch(run: &Run) -> BTreeMap<u32, Vec<f64>> {
+    let from_epochs: BTreeMap<u32, Vec<f64>> = run
+        .epochs
+        .iter()
+        .filter_map(|e| e.eta.clone().map(|eta| (e.epoch, eta)))
+        .collect();
+    if !from_epochs.is_empty() {
+        return from_epochs;
+    }
+    let mut sums: BTreeMap<u32, (Vec<f64>, Vec<usize>)> = BTreeMap::new();
+    for step in &run.steps {
+        let (Some(eta), true) = (&step.eta, step.epoch.is_finite()) else {
+            continue;
+        };
+        let epoch = (step.epoch - 1e-9).ceil().max(0.0) as u32;
+        let (sum, count) = sums.entry(epoch).or_default();
+        if sum.len() < eta.len() {
+            sum.resize(eta.len(), 0.0);
+            count.resize(eta.len(), 0);
+        }
+        for (g, &v) in eta.iter().enumerate().filter(|(_, v)| v.is_finite()) {
+            sum[g] += v;
+            count[g] += 1;
+        }
+    }
+    sums.into_iter()
+        .map(|(epoch, (sum, count))| {
+            let mean = sum
+                .iter()
+                .zip(&count)
+                .map(|(&s, &c)| if c == 0 { f64::NAN } else { s / c as f64 })
+                .collect();
+            (epoch, mean)
+        })
+        .collect()
+}
+
+/// A log axis when the values are positive, or mostly positive and spread over two decades or more (a few zeros
+/// from clipping η to (η)₊ should not flatten the rest); linear otherwise.
+fn eta_axis(values: &[f64]) -> ValueAxis {
+    let positive: Vec<f64> = values
+        .iter()
+        .copied()
+        .filter(|v| v.is_finite() && *v > 0.0)
+        .collect();
+    let finite = values.iter().filter(|v| v.is_finite()).count();
+    let spread = positive.iter().copied().fold(0.0, f64::max)
+        / positive.iter().copied().fold(f64::INFINITY, f64::min);
+    if !positive.is_empty()
+        && (positive.len() == finite || (2 * positive.len() >= finite && spread >= 100.0))
+    {
+        ValueAxis::fit(positive, true)
+    } else {
+        ValueAxis::fit(values.iter().copied(), false)
+    }
+}

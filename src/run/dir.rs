@@ -1,0 +1,137 @@
+//! [`RunDir`]: the directory a training run writes its records into.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::run::atomic::write_atomic;
+use crate::run::records::{EpochRecord, HbarSnapshot, RunInfo, StepRecord};
+
+/// An open run directory. Record files are appended to (a line per record, flushed at each line so that `tail
+/// -f` follows); [`RunDir::sync`] makes them durable, and a checkpoint remembers their lengths so that a resumed
+/// run can cut off the lines written after it.
+pub struct RunDir {
+    path: PathBuf,
+    steps: BufWriter<File>,
+    epochs: BufWriter<File>,
+}
+
+/// The file names inside a run directory.
+pub mod files {
+    /// The resolved config.
+    pub const CONFIG: &str = "config.toml";
+    /// [`crate::run::records::RunInfo`].
+    pub const RUN: &str = "run.json";
+    /// One [`crate::run::records::StepRecord`] per line.
+    pub const STEPS: &str = "steps.jsonl";
+    /// One [`crate::run::records::EpochRecord`] per line.
+    pub const EPOCHS: &str = "epochs.jsonl";
+    /// The latest checkpoint.
+    pub const CHECKPOINT: &str = "checkpoint.safetensors";
+    /// The final weights, in the model's PyTorch names.
+    pub const FINAL_WEIGHTS: &str = "final.safetensors";
+    /// `hbar` snapshots.
+    pub const HBAR_DIR: &str = "hbar";
+    /// Pictures.
+    pub const PLOTS_DIR: &str = "plots";
+}
+
+impl RunDir {
+    /// Creates a fresh run directory at `path` (which must not hold a run already) with its config and info.
+    pub fn create(path: &Path, config_toml: &str, info: &RunInfo) -> std::io::Result<Self> {
+        if path.join(files::RUN).exists() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                "already holds a run (resume it with --resume, or choose another --run-dir)",
+            ));
+        }
+        fs::create_dir_all(path.join(files::HBAR_DIR))?;
+        write_atomic(&path.join(files::CONFIG), config_toml.as_bytes())?;
+        let dir = Self::open_files(path, true)?;
+        dir.write_info(info)?;
+        Ok(dir)
+    }
+
+    /// Opens an existing run directory to continue it, cutting its record files to the lengths a checkpoint
+    /// recorded (the lines after it belong to steps that will be redone).
+    pub fn reopen(path: &Path, steps_len: u64, epochs_len: u64) -> std::io::Result<Self> {
+        for (name, len) in [(files::STEPS, steps_len), (files::EPOCHS, epochs_len)] {
+            let file = OpenOptions::new().write(true).open(path.join(name))?;
+            file.set_len(len)?;
+            file.sync_all()?;
+        }
+        fs::create_dir_all(path.join(files::HBAR_DIR))?;
+        Self::open_files(path, false)
+    }
+
+    fn open_files(path: &Path, truncate: bool) -> std::io::Result<Self> {
+        let open = |name: &str| {
+            let mut o = OpenOptions::new();
+            if truncate {
+                o.write(true).create(true).truncate(true);
+            } else {
+                o.append(true);
+            }
+            o.open(path.join(name)).map(BufWriter::new)
+        };
+        Ok(Self {
+            path: path.to_path_buf(),
+            steps: open(files::STEPS)?,
+            epochs: open(files::EPOCHS)?,
+        })
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Rewrites `run.json` atomically.
+    pub fn write_info(&self, info: &RunInfo) -> std::io::Result<()> {
+        write_atomic(&self.path.join(files::RUN), &to_json_pretty(info)?)
+    }
+
+    /// Appends a step's record.
+    pub fn append_step(&mut self, record: &StepRecord) -> std::io::Result<()> {
+        append_line(&mut self.steps, record)
+    }
+
+    /// Appends an epoch's record.
+    pub fn append_epoch(&mut self, record: &EpochRecord) -> std::io::Result<()> {
+        append_line(&mut self.epochs, record)
+    }
+
+    /// Writes `hbar/epoch-NNNN.json` atomically.
+    pub fn write_hbar(&self, snapshot: &HbarSnapshot) -> std::io::Result<()> {
+        let path = self
+            .path
+            .join(files::HBAR_DIR)
+            .join(format!("epoch-{:04}.json", snapshot.epoch));
+        write_atomic(&path, &to_json_pretty(snapshot)?)
+    }
+
+    /// Flushes the record files to disk and returns their lengths `(steps, epochs)`, for a checkpoint.
+    pub fn sync(&mut self) -> std::io::Result<(u64, u64)> {
+        let mut lens = [0; 2];
+        for (len, w) in lens.iter_mut().zip([&mut self.steps, &mut self.epochs]) {
+            w.flush()?;
+            w.get_ref().sync_all()?;
+            *len = w.get_ref().metadata()?.len();
+        }
+        Ok((lens[0], lens[1]))
+    }
+}
+
+fn to_json_pretty<T: Serialize>(value: &T) -> std::io::Result<Vec<u8>> {
+    let mut bytes = serde_json::to_vec_pretty(value).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+fn append_line<T: Serialize>(w: &mut BufWriter<File>, record: &T) -> std::io::Result<()> {
+    serde_json::to_writer(&mut *w, record).map_err(std::io::Error::other)?;
+    w.write_all(b"\n")?;
+    w.flush()
+}

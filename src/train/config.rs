@@ -1,0 +1,573 @@
+//! [`TrainConfig`]: everything a training run is made of, read from TOML (unknown keys are errors) and written
+//! back, fully resolved, into the run directory.
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::train::error::{Result, TrainError};
+
+/// The optimisers `jetnewton train` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum OptimizerKind {
+    /// Method 1 (algorithm 4 of the paper).
+    Newton,
+    /// Method 1 with appendix L's diagonal approximation of `hbar`.
+    NewtonDiag,
+    /// Adam.
+    Adam,
+    /// K-FAC.
+    Kfac,
+    /// SGD with momentum.
+    Sgd,
+}
+
+impl OptimizerKind {
+    /// The name used in configs and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Newton => "newton",
+            Self::NewtonDiag => "newton-diag",
+            Self::Adam => "adam",
+            Self::Kfac => "kfac",
+            Self::Sgd => "sgd",
+        }
+    }
+
+    /// Method 1 or its diagonal variant.
+    pub fn is_newton(self) -> bool {
+        matches!(self, Self::Newton | Self::NewtonDiag)
+    }
+}
+
+/// The data sets `jetnewton train` knows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum DatasetKind {
+    /// The UCI 8×8 digits embedded in the binary (1 797 samples, 64 features).
+    Digits,
+    /// MNIST from `data_dir` (IDX files, raw or gzip).
+    Mnist,
+    /// Fashion-MNIST from `data_dir`.
+    FashionMnist,
+    /// CIFAR-10 binary batches from `data_dir`.
+    Cifar10,
+    /// A seeded synthetic problem (`synthetic_samples` samples of the model's input shape).
+    Synthetic,
+}
+
+impl DatasetKind {
+    /// The name used in configs and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Digits => "digits",
+            Self::Mnist => "mnist",
+            Self::FashionMnist => "fashion-mnist",
+            Self::Cifar10 => "cifar10",
+            Self::Synthetic => "synthetic",
+        }
+    }
+}
+
+/// Floating-point precision of training.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum TrainDtype {
+    /// 32-bit floats (the paper's setting).
+    F32,
+    /// 64-bit floats.
+    F64,
+}
+
+/// Method 1's hyper-parameters (table 2 of the paper, `λ_1` and `λ_int` of table 3).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NewtonConfig {
+    /// `λ_1`, the initial step size.
+    pub lr: f64,
+    /// `λ_int`, the internal damping of the cubic term (0: no regularisation).
+    pub lambda_int: f64,
+    /// `B`, the minibatch size of the summaries (`D_newt`).
+    pub summary_batch_size: usize,
+    /// `τ`: steps between two computations of the summaries.
+    pub period: usize,
+    /// `μ_g`, momentum of the direction on the gradient.
+    pub grad_momentum: f64,
+    /// `μ_η`, momentum on `(η)₊`.
+    pub eta_momentum: f64,
+    /// Take the positive part of `η` before the momentum.
+    pub positive_part: bool,
+    /// ReduceLROnPlateau on `λ_t`, called once per epoch: calls without improvement before a reduction (0: off).
+    pub patience: usize,
+    /// Factor of a reduction.
+    pub factor: f64,
+    /// Relative improvement that counts for the plateau scheduler.
+    pub threshold: f64,
+    /// How `λ_int` evolves: `"paper"` (constant) or `"adaptive"` (adaptive cubic regularisation on the ratio of
+    /// actual to predicted decrease, rejecting bad steps; see `jetnewton_optim::AdaptiveConfig`).
+    pub schedule: ScheduleKind,
+    /// Solve with the mean of the last `summary_average` summaries (1: no averaging).
+    pub summary_average: usize,
+}
+
+/// Method 1's schedule of `λ_int` (`newton.schedule`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ScheduleKind {
+    /// The paper's: `λ_int` constant.
+    #[default]
+    Paper,
+    /// Adaptive cubic regularisation with the default thresholds.
+    Adaptive,
+}
+
+impl Default for NewtonConfig {
+    fn default() -> Self {
+        Self {
+            lr: 0.1,
+            lambda_int: 1.0,
+            summary_batch_size: 1000,
+            period: 10,
+            grad_momentum: 0.9,
+            eta_momentum: 0.5,
+            positive_part: true,
+            patience: 5,
+            factor: 0.5,
+            threshold: 1e-4,
+            schedule: ScheduleKind::Paper,
+            summary_average: 1,
+        }
+    }
+}
+
+/// Adam's hyper-parameters (PyTorch's defaults).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdamSection {
+    /// Learning rate.
+    pub lr: f64,
+    /// β1.
+    pub beta1: f64,
+    /// β2.
+    pub beta2: f64,
+    /// ε.
+    pub eps: f64,
+    /// L2 penalty.
+    pub weight_decay: f64,
+}
+
+impl Default for AdamSection {
+    fn default() -> Self {
+        Self {
+            lr: 1e-3,
+            beta1: 0.9,
+            beta2: 0.999,
+            eps: 1e-8,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+/// SGD's hyper-parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SgdSection {
+    /// Learning rate.
+    pub lr: f64,
+    /// Momentum.
+    pub momentum: f64,
+    /// Nesterov momentum.
+    pub nesterov: bool,
+    /// L2 penalty.
+    pub weight_decay: f64,
+}
+
+impl Default for SgdSection {
+    fn default() -> Self {
+        Self {
+            lr: 0.01,
+            momentum: 0.9,
+            nesterov: false,
+            weight_decay: 0.0,
+        }
+    }
+}
+
+/// The numerical guard of every optimiser: rejected steps roll back.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct GuardConfig {
+    /// Reject a step whose loss, parameters or step sizes are not finite, and roll back.
+    pub enabled: bool,
+    /// Multiplies the step size after a rejected step.
+    pub shrink: f64,
+    /// Consecutive rejections after which the run stops.
+    pub max_rejections: usize,
+    /// Also reject a step whose minibatch loss exceeds this multiple of the running mean loss (0: off).
+    pub blowup_factor: f64,
+}
+
+impl Default for GuardConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            shrink: 0.5,
+            max_rejections: 10,
+            blowup_factor: 0.0,
+        }
+    }
+}
+
+/// A training run: model, data, optimiser, schedule, records.
+///
+/// Every key has a default; the TOML form is flat for the common keys and has one table per optimiser:
+///
+/// ```
+/// let config: jetnewton::train::TrainConfig = toml::from_str(r#"
+///     model = "mlp:64-128-10:tanh"
+///     optimizer = "adam"
+///     epochs = 2
+///     [adam]
+///     lr = 0.003
+/// "#).unwrap();
+/// assert_eq!(config.adam.lr, 0.003);
+/// ```
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// The run's name (legends, default run directory).
+    pub name: Option<String>,
+    /// Model spec (see `jetnewton_nets::ModelSpec`).
+    pub model: String,
+    /// The data set.
+    pub dataset: DatasetKind,
+    /// Directory of the data set's files (MNIST, Fashion-MNIST, CIFAR-10).
+    pub data_dir: Option<PathBuf>,
+    /// Samples of the synthetic data set.
+    pub synthetic_samples: usize,
+    /// Fraction of the training set held out for validation.
+    pub validation_fraction: f64,
+    /// Fraction held out as test set when the data set has no test split (digits, synthetic).
+    pub test_fraction: f64,
+    /// Training-set metrics at each epoch are computed on this many samples (0: all).
+    pub eval_samples: usize,
+    /// The optimiser.
+    pub optimizer: OptimizerKind,
+    /// The partition of the parameters into groups (Method 1).
+    pub partition: String,
+    /// Epochs to train.
+    pub epochs: usize,
+    /// Stop after this many steps in all, when set.
+    pub steps: Option<u64>,
+    /// Minibatch size of the gradient (`B_g`).
+    pub batch_size: usize,
+    /// Seed of the initialisation, the splits and the samplers.
+    pub seed: u64,
+    /// Precision.
+    pub dtype: TrainDtype,
+    /// Worker threads (default: all cores). Runs are bit-identical for the same seed and thread count; resuming
+    /// uses the run's own count unless told otherwise.
+    pub threads: Option<usize>,
+    /// Steps between two checkpoints (0: only at the end of each epoch).
+    pub checkpoint_every: u64,
+    /// Method 1 (`newton`, `newton-diag`).
+    pub newton: NewtonConfig,
+    /// Adam.
+    pub adam: AdamSection,
+    /// SGD.
+    pub sgd: SgdSection,
+    /// K-FAC.
+    pub kfac: KfacSection,
+    /// The numerical guard.
+    pub guard: GuardConfig,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        Self {
+            name: None,
+            model: "mlp:64-128-64-10:tanh".into(),
+            dataset: DatasetKind::Digits,
+            data_dir: None,
+            synthetic_samples: 2000,
+            validation_fraction: 0.1,
+            test_fraction: 0.2,
+            eval_samples: 10_000,
+            optimizer: OptimizerKind::Newton,
+            partition: "canonical".into(),
+            epochs: 40,
+            steps: None,
+            batch_size: 100,
+            seed: 0,
+            dtype: TrainDtype::F32,
+            threads: None,
+            checkpoint_every: 0,
+            newton: NewtonConfig::default(),
+            adam: AdamSection::default(),
+            sgd: SgdSection::default(),
+            kfac: KfacSection::default(),
+            guard: GuardConfig::default(),
+        }
+    }
+}
+
+impl TrainConfig {
+    /// Reads a TOML config; unknown keys and wrong types are errors naming the file, the key and the line.
+    pub fn from_file(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path).map_err(|source| TrainError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Self::from_toml(&text).map_err(|reason| TrainError::Config {
+            path: path.to_path_buf(),
+            reason,
+        })
+    }
+
+    /// Parses TOML text; the error is toml's message (key, line and column).
+    pub fn from_toml(text: &str) -> std::result::Result<Self, String> {
+        toml::from_str(text).map_err(|e| e.to_string().trim_end().to_string())
+    }
+
+    /// The TOML form, every key written.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot serialise: {e}\n"))
+    }
+
+    /// Applies one `key=value` override (`newton.lr=0.05`, `optimizer="adam"`, `epochs=3`): the value is read as
+    /// TOML, or as a string when it does not parse as TOML. The key must exist.
+    pub fn set(&mut self, assignment: &str) -> Result<()> {
+        let bad = |key: &str, reason: String| TrainError::Value {
+            key: key.into(),
+            reason,
+        };
+        let (key, text) = assignment
+            .split_once('=')
+            .ok_or_else(|| bad(assignment, "expected KEY=VALUE".into()))?;
+        let key = key.trim();
+        let value = toml::from_str::<toml::Table>(&format!("v = {}", text.trim()))
+            .ok()
+            .and_then(|mut t| t.remove("v"))
+            .unwrap_or_else(|| toml::Value::String(text.trim().to_string()));
+        let mut root = toml::Value::try_from(&*self).map_err(|e| bad(key, e.to_string()))?;
+        let mut slot = &mut root;
+        let parts: Vec<&str> = key.split('.').collect();
+        for (i, part) in parts.iter().enumerate() {
+            let table = slot
+                .as_table_mut()
+                .ok_or_else(|| bad(key, format!("`{}` is not a table", parts[..i].join("."))))?;
+            if i + 1 == parts.len() {
+                table.insert((*part).to_string(), value.clone());
+                break;
+            }
+            slot = table
+                .get_mut(*part)
+                .ok_or_else(|| bad(key, format!("unknown table `{part}`")))?;
+        }
+        *self = root
+            .try_into()
+            .map_err(|e: toml::de::Error| bad(key, e.message().to_string()))?;
+        Ok(())
+    }
+
+    /// The run's name: the configured one, else `{dataset}-{optimizer}`.
+    pub fn run_name(&self) -> String {
+        self.name
+            .clone()
+            .unwrap_or_else(|| format!("{}-{}", self.dataset.name(), self.optimizer.name()))
+    }
+
+    /// The run's name made safe for a directory: ASCII letters, digits, `-`, `_` and `.`, other runs of
+    /// characters turned into one `-` (`Method 1, chunks-5` → `method-1-chunks-5`).
+    pub fn run_slug(&self) -> String {
+        let mut slug = String::new();
+        for c in self.run_name().chars() {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.') || c == '-' {
+                slug.push(c.to_ascii_lowercase());
+            } else if !slug.ends_with('-') {
+                slug.push('-');
+            }
+        }
+        let slug = slug.trim_matches('-').to_string();
+        if slug.is_empty() {
+            "run".into()
+        } else {
+            slug
+        }
+    }
+
+    /// Checks every value's domain; the error names the key.
+    pub fn validate(&self) -> Result<()> {
+        let bad = |key: &str, reason: &str| {
+            Err(TrainError::Value {
+                key: key.into(),
+                reason: reason.into(),
+            })
+        };
+        if self.threads == Some(0) {
+            return bad("threads", "must be at least 1");
+        }
+        if self.batch_size == 0 {
+            return bad("batch_size", "must be at least 1");
+        }
+        if self.epochs == 0 && self.steps.is_none() {
+            return bad("epochs", "must be at least 1 (or set steps)");
+        }
+        if self.steps == Some(0) {
+            return bad("steps", "must be at least 1");
+        }
+        for (key, v) in [
+            ("validation_fraction", self.validation_fraction),
+            ("test_fraction", self.test_fraction),
+        ] {
+            if !(0.0..0.9).contains(&v) {
+                return bad(key, "must lie in [0, 0.9)");
+            }
+        }
+        if self.optimizer.is_newton() && self.newton.summary_batch_size == 0 {
+            return bad("newton.summary_batch_size", "must be at least 1");
+        }
+        if self.newton.period == 0 {
+            return bad("newton.period", "must be at least 1");
+        }
+        if self.newton.summary_average == 0 {
+            return bad(
+                "newton.summary_average",
+                "must be at least 1 (1: no averaging)",
+            );
+        }
+        if self.dataset == DatasetKind::Synthetic && self.synthetic_samples < 10 {
+            return bad("synthetic_samples", "must be at least 10");
+        }
+        if !(self.guard.shrink > 0.0 && self.guard.shrink <= 1.0) {
+            return bad("guard.shrink", "must lie in (0, 1]");
+        }
+        if self.guard.max_rejections == 0 {
+            return bad("guard.max_rejections", "must be at least 1");
+        }
+        if !(self.guard.blowup_factor == 0.0 || self.guard.blowup_factor > 1.0) {
+            return bad("guard.blowup_factor", "must be 0 (off) or above 1");
+        }
+        Ok(())
+    }
+}
+
+/// K-FAC's hyper-parameters.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct KfacSection {
+    /// Learning rate.
+    pub lr: f64,
+    /// Momentum.
+    pub momentum: f64,
+    /// Running-average decay of the Kronecker factors.
+    pub stat_decay: f64,
+    /// Tikhonov damping added to the factors' eigenvalue products.
+    pub damping: f64,
+    /// Trust-region bound on the step's KL divergence.
+    pub kl_clip: f64,
+    /// L2 penalty.
+    pub weight_decay: f64,
+    /// Steps between two updates of the factors.
+    pub t_cov: usize,
+    /// Steps between two eigendecompositions of the factors.
+    pub t_inv: usize,
+}
+
+impl Default for KfacSection {
+    fn default() -> Self {
+        Self {
+            lr: 0.01,
+            momentum: 0.9,
+            stat_decay: 0.95,
+            damping: 1e-3,
+            kl_clip: 1e-3,
+            weight_decay: 0.0,
+            t_cov: 10,
+            t_inv: 100,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_written_config_reads_back_equal() {
+        let mut c = TrainConfig {
+            name: Some("Method 1, chunks-5".into()),
+            steps: Some(40),
+            ..TrainConfig::default()
+        };
+        c.newton.lambda_int = 10.0;
+        assert_eq!(TrainConfig::from_toml(&c.to_toml()).unwrap(), c);
+        assert_eq!(c.run_slug(), "method-1-chunks-5");
+    }
+
+    #[test]
+    fn set_overrides_any_key_and_refuses_unknown_ones() {
+        let mut c = TrainConfig::default();
+        c.set("newton.eta_momentum=0.3").unwrap();
+        assert_eq!(c.newton.schedule, ScheduleKind::Paper);
+        c.set("newton.schedule=adaptive").unwrap();
+        c.set("newton.summary_average=3").unwrap();
+        assert_eq!(
+            (c.newton.schedule, c.newton.summary_average),
+            (ScheduleKind::Adaptive, 3)
+        );
+        c.set("optimizer = adam").unwrap();
+        c.set("epochs=7").unwrap();
+        c.set("name=my run").unwrap();
+        assert_eq!(c.newton.eta_momentum, 0.3);
+        assert_eq!(c.optimizer, OptimizerKind::Adam);
+        assert_eq!((c.epochs, c.name.as_deref()), (7, Some("my run")));
+        for bad in [
+            "newton.nosuch=1",
+            "nosuch.lr=1",
+            "epochs=three",
+            "epochs",
+            "model.x=1",
+            "newton.schedule=sometimes",
+        ] {
+            let before = c.clone();
+            assert!(c.set(bad).is_err(), "{bad}");
+            assert_eq!(c, before, "{bad} changed the config");
+        }
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_values_are_named() {
+        let e = TrainConfig::from_toml("epochs = 1\nlearnig_rate = 2\n").unwrap_err();
+        assert!(e.contains("learnig_rate") && e.contains("line 2"), "{e}");
+        let e = TrainConfig::from_toml("[adam]\nlr = \"fast\"\n").unwrap_err();
+        assert!(e.contains("lr"), "{e}");
+        for (key, c) in [
+            (
+                "batch_size",
+                TrainConfig {
+                    batch_size: 0,
+                    ..TrainConfig::default()
+                },
+            ),
+            (
+                "threads",
+                TrainConfig {
+                    threads: Some(0),
+                    ..TrainConfig::default()
+                },
+            ),
+            (
+                "validation_fraction",
+                TrainConfig {
+                    validation_fraction: 0.95,
+                    ..TrainConfig::default()
+                },
+            ),
+        ] {
+            let e = c.validate().unwrap_err().to_string();
+            assert!(e.contains(key), "{e}");
+        }
+    }
+}

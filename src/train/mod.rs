@@ -1,0 +1,35 @@
+//! Training runs: [`TrainConfig`] (TOML, every default filled in), [`train`] and [`resume`], which leave a run
+//! directory (see [`crate::run`]) with records, `hbar` snapshots, checkpoints and the final weights.
+//!
+//! ```no_run
+//! use jetnewton::train::{train, Silent, TrainConfig};
+//! # fn main() -> Result<(), jetnewton::train::TrainError> {
+//! let config = TrainConfig { epochs: 2, ..TrainConfig::default() }; // MLP, embedded digits, Method 1
+//! let outcome = train(&config, "runs/example".as_ref(), &mut Silent)?;
+//! println!("final training loss {}", outcome.epochs.last().unwrap().train.loss);
+//! # Ok(()) }
+//! ```
+
+mod build;
+mod config;
+mod data;
+mod error;
+mod eval;
+pub mod guard;
+mod inverse;
+mod memory;
+mod observer;
+mod session;
+
+pub use build::{method1_config, optimizer};
+pub use config::{
+    AdamSection, DatasetKind, GuardConfig, KfacSection, NewtonConfig, OptimizerKind, ScheduleKind,
+    SgdSection, TrainConfig, TrainDtype,
+};
+pub use data::{load as load_data, RunData};
+pub use error::{Result, TrainError};
+pub use eval::evaluate;
+pub use inverse::invert;
+pub use memory::peak_rss_mib;
+pub use observer::{Observer, Silent};
+pub use session::{resume, train, RunOutcome};

@@ -1,0 +1,548 @@
+//! A training session: a fresh run or the continuation of a checkpointed one, step by step under the numerical
+//! guard, with records, epoch evaluations, `hbar` snapshots and checkpoints.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use jetnewton_engine::{Float, Tensor};
+use jetnewton_nets::data::MinibatchSampler;
+use jetnewton_nets::{save_params, Model, NetsError, Params, PartitionSpec};
+use jetnewton_optim::{EtaUpdate, Optimizer, OptimizerState, StepReport};
+
+use crate::oracle::ModelOracle;
+use crate::run::checkpoint::{Checkpoint, CheckpointMeta, Progress, FORMAT};
+use crate::run::dir::files;
+use crate::run::records::{
+    EpochRecord, GroupInfo, GroupKind, HbarSnapshot, RunInfo, RunStatus, StepRecord,
+};
+use crate::run::RunDir;
+use crate::train::config::{TrainConfig, TrainDtype};
+use crate::train::data::{self, RunData};
+use crate::train::error::{Result, TrainError};
+use crate::train::eval::evaluate;
+use crate::train::guard::{Guard, Verdict};
+use crate::train::inverse::invert;
+use crate::train::observer::Observer;
+use crate::train::{build, memory};
+
+/// What a finished session leaves.
+#[derive(Clone, Debug)]
+pub struct RunOutcome {
+    /// The run directory.
+    pub run_dir: PathBuf,
+    /// What was trained.
+    pub info: RunInfo,
+    /// Every epoch record of the run, epoch 0 first.
+    pub epochs: Vec<EpochRecord>,
+    /// The final weights (safetensors, the model's PyTorch names).
+    pub final_weights: PathBuf,
+}
+
+/// Trains a fresh run into `run_dir` (created; it must not hold a run already).
+pub fn train(
+    config: &TrainConfig,
+    run_dir: &Path,
+    observer: &mut dyn Observer,
+) -> Result<RunOutcome> {
+    config.validate()?;
+    match config.dtype {
+        TrainDtype::F32 => Session::<f32>::run(config, run_dir, false, observer),
+        TrainDtype::F64 => Session::<f64>::run(config, run_dir, false, observer),
+    }
+}
+
+/// Continues the run in `run_dir` from its checkpoint, with the configuration it was started with; the
+/// trajectory is the one an uninterrupted run would have followed.
+pub fn resume(run_dir: &Path, observer: &mut dyn Observer) -> Result<RunOutcome> {
+    let config_path = run_dir.join(files::CONFIG);
+    if !config_path.exists() {
+        return Err(TrainError::RunDir {
+            path: run_dir.to_path_buf(),
+            reason: format!("no {} here: not a run directory", files::CONFIG),
+        });
+    }
+    let config = TrainConfig::from_file(&config_path)?;
+    config.validate()?;
+    match config.dtype {
+        TrainDtype::F32 => Session::<f32>::run(&config, run_dir, true, observer),
+        TrainDtype::F64 => Session::<f64>::run(&config, run_dir, true, observer),
+    }
+}
+
+/// Distinct sampler seeds from the run's seed, so that `D_g` and `D_newt` are independent.
+fn sampler_seed(seed: u64, stream: u64) -> u64 {
+    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(stream)
+}
+
+/// Everything a session holds.
+struct Session<'d, F: Float> {
+    config: &'d TrainConfig,
+    model: Model,
+    data: &'d RunData,
+    oracle: ModelOracle<'d>,
+    opt: Box<dyn Optimizer<F>>,
+    params: Vec<Tensor<F>>,
+    names: Vec<String>,
+    info: RunInfo,
+    dir: RunDir,
+    progress: Progress,
+    epochs: Vec<EpochRecord>,
+    total_steps: u64,
+}
+
+impl<'d, F: Float> Session<'d, F> {
+    fn run(
+        config: &TrainConfig,
+        run_dir: &Path,
+        resuming: bool,
+        observer: &mut dyn Observer,
+    ) -> Result<RunOutcome> {
+        let model = Model::from_spec(&config.model)?;
+        let data = data::load(config, &model)?;
+        let existed = run_dir.exists();
+        let result =
+            Session::<F>::open(config, model, &data, run_dir, resuming).and_then(|mut s| {
+                observer.start(&s.info, s.total_steps, s.progress.step);
+                let result = s.train(observer);
+                observer.finish();
+                result
+            });
+        if result.is_err() && !resuming && !existed && !run_dir.join(files::CHECKPOINT).exists() {
+            // A fresh run that failed before its first checkpoint has nothing to resume from: leave no half
+            // run directory behind (only one this session created).
+            let _ = std::fs::remove_dir_all(run_dir);
+        }
+        result
+    }
+
+    /// Builds the model, data, optimiser and run directory; restores the checkpoint when resuming.
+    fn open(
+        config: &'d TrainConfig,
+        model: Model,
+        data: &'d RunData,
+        run_dir: &Path,
+        resuming: bool,
+    ) -> Result<Self> {
+        let train = &data.train;
+        let steps_per_epoch = train.len() / config.batch_size;
+        if steps_per_epoch == 0 {
+            return Err(TrainError::Value {
+                key: "batch_size".into(),
+                reason: format!(
+                    "{} is larger than the training set ({} samples)",
+                    config.batch_size,
+                    train.len()
+                ),
+            });
+        }
+        let newton_batch = config.newton.summary_batch_size.min(train.len());
+        let sampler = |b, stream| {
+            MinibatchSampler::new(train.len(), b, sampler_seed(config.seed, stream))
+                .map_err(NetsError::from)
+        };
+        let mut oracle = ModelOracle::new(
+            model.clone(),
+            train,
+            sampler(config.batch_size, 1)?,
+            sampler(newton_batch, 2)?,
+        )?;
+        let partition: PartitionSpec = config.partition.parse()?;
+        let named = partition.named_groups(&model)?;
+        let groups = oracle.groups(&partition)?;
+        let names = oracle.names().to_vec();
+        let mut opt = build::optimizer::<F>(config, oracle.layout(), groups, steps_per_epoch)?;
+        let mut params = oracle.initial_params::<F>(config.seed);
+        let info = RunInfo {
+            name: config.run_name(),
+            model: config.model.clone(),
+            dataset: config.dataset.name().into(),
+            optimizer: config.optimizer.name().into(),
+            partition: config.partition.clone(),
+            groups: named
+                .iter()
+                .map(|g| GroupInfo {
+                    label: g.name.clone(),
+                    params: g.tensors.clone(),
+                    kind: GroupKind::of(&g.tensors),
+                })
+                .collect(),
+            num_params: model.num_params(),
+            steps_per_epoch,
+            status: RunStatus::Running,
+            message: None,
+        };
+        let spe = steps_per_epoch as u64;
+        let by_epochs = config.epochs as u64 * spe;
+        let total_steps = match config.steps {
+            Some(s) if by_epochs > 0 => s.min(by_epochs),
+            Some(s) => s,
+            None => by_epochs,
+        };
+        let (dir, progress, epochs) = if resuming {
+            let path = run_dir.join(files::CHECKPOINT);
+            let ck = Checkpoint::<F>::load(&path).map_err(|e| TrainError::Checkpoint {
+                path: e.path,
+                reason: e.reason,
+            })?;
+            restore(
+                &ck,
+                &path,
+                config,
+                &names,
+                &mut params,
+                &mut *opt,
+                &mut oracle,
+            )?;
+            let progress = ck.meta.progress;
+            let dir = RunDir::reopen(run_dir, progress.steps_len, progress.epochs_len)
+                .map_err(TrainError::io(run_dir))?;
+            dir.write_info(&info)
+                .map_err(TrainError::io(run_dir.join(files::RUN)))?;
+            let epochs = read_epochs(&run_dir.join(files::EPOCHS))?;
+            (dir, progress, epochs)
+        } else {
+            let dir = RunDir::create(run_dir, &config.to_toml(), &info)
+                .map_err(TrainError::io(run_dir))?;
+            (dir, Progress::default(), Vec::new())
+        };
+        Ok(Self {
+            config,
+            model,
+            data,
+            oracle,
+            opt,
+            params,
+            names,
+            info,
+            dir,
+            progress,
+            epochs,
+            total_steps,
+        })
+    }
+
+    fn spe(&self) -> u64 {
+        self.info.steps_per_epoch as u64
+    }
+
+    /// The step loop, from wherever the session starts to the end of the run.
+    fn train(&mut self, observer: &mut dyn Observer) -> Result<RunOutcome> {
+        if self.epochs.is_empty() {
+            self.end_epoch(0, None, observer)?;
+        }
+        let mut guard = Guard::<F>::new(
+            self.config.guard.clone(),
+            self.progress.running_loss,
+            self.progress.rejections,
+            self.progress.accepted_run,
+        );
+        // The state the session starts from is a checkpoint's (the one just written, or the one resumed).
+        guard.snapshot_at(&self.params, self.opt.state(), self.opt.lr());
+        let mut last_hbar: Option<HbarSnapshot> = None;
+        while self.progress.step < self.total_steps {
+            let step = self.progress.step + 1;
+            let started = Instant::now();
+            let verdict = guard.step(&mut *self.opt, &mut self.params, &mut self.oracle)?;
+            self.progress.wall_s += started.elapsed().as_secs_f64();
+            self.progress.step = step;
+            self.progress.running_loss = guard.running_loss();
+            self.progress.rejections = guard.consecutive();
+            self.progress.accepted_run = guard.accepted_run();
+            let epoch_now = step.div_ceil(self.spe()) as u32;
+            let record = self.step_record(step, &verdict, epoch_now, &mut last_hbar)?;
+            self.dir
+                .append_step(&record)
+                .map_err(TrainError::io(self.dir.path().join(files::STEPS)))?;
+            observer.step(&record);
+            if let Verdict::Rejected {
+                reason, give_up, ..
+            } = &verdict
+            {
+                observer.note(&format!("step {step} rejected: {reason}"));
+                if *give_up {
+                    return Err(self.diverge(step, reason)?);
+                }
+            }
+            let epoch_done = step % self.spe() == 0 || step == self.total_steps;
+            let checkpointed = if epoch_done {
+                self.end_epoch(epoch_now, last_hbar.take(), observer)?
+            } else if self.config.checkpoint_every > 0 && step % self.config.checkpoint_every == 0 {
+                Some(self.checkpoint()?)
+            } else {
+                None
+            };
+            if let Some(state) = checkpointed {
+                guard.snapshot_at(&self.params, state, self.opt.lr());
+            }
+        }
+        self.finish()
+    }
+
+    /// The record of step `step`; keeps the `η` sums and the latest `hbar`, and writes the epoch-0 snapshot
+    /// from the first summaries (computed at the initial parameters).
+    fn step_record(
+        &mut self,
+        step: u64,
+        verdict: &Verdict,
+        epoch: u32,
+        last_hbar: &mut Option<HbarSnapshot>,
+    ) -> Result<StepRecord> {
+        let (report, rejected): (Option<&StepReport>, bool) = match verdict {
+            Verdict::Accepted(r) => (Some(r), false),
+            Verdict::Rejected { report, .. } => (report.as_ref(), true),
+        };
+        let m1 = report.and_then(|r| r.method1.as_ref());
+        // A rejected step's η may hold NaN, which JSON cannot carry inside an array; its record says "rejected".
+        let eta = m1
+            .and_then(|m| m.eta.clone())
+            .filter(|eta| eta.iter().all(|v| v.is_finite()));
+        let solver = m1
+            .and_then(|m| m.summaries.as_ref())
+            .map(|s| match &s.update {
+                EtaUpdate::Solved(sol) => format!("{:?}", sol.outcome),
+                EtaUpdate::NonFiniteSummaries => "non-finite summaries".into(),
+                EtaUpdate::SolverFailed(e) => format!("failed: {e}"),
+            });
+        if !rejected {
+            if let Some(eta) = &eta {
+                if self.progress.eta_sum.len() != eta.len() {
+                    self.progress.eta_sum = vec![0.0; eta.len()];
+                }
+                for (s, e) in self.progress.eta_sum.iter_mut().zip(eta) {
+                    *s += e;
+                }
+                self.progress.eta_count += 1;
+            }
+            if let Some(s) = m1.and_then(|m| m.summaries.as_ref()) {
+                let hbar = s.summaries.hbar.clone();
+                let snapshot = HbarSnapshot {
+                    epoch,
+                    step,
+                    hbar_inv: invert(&hbar),
+                    hbar,
+                };
+                let first = self
+                    .dir
+                    .path()
+                    .join(files::HBAR_DIR)
+                    .join("epoch-0000.json");
+                if !first.exists() {
+                    let at_init = HbarSnapshot {
+                        epoch: 0,
+                        ..snapshot.clone()
+                    };
+                    self.dir
+                        .write_hbar(&at_init)
+                        .map_err(TrainError::io(first))?;
+                }
+                *last_hbar = Some(snapshot);
+            }
+        }
+        Ok(StepRecord {
+            step,
+            epoch: step as f64 / self.spe() as f64,
+            loss: report.map_or(f64::NAN, |r| r.loss),
+            lr: report.map_or_else(|| self.opt.lr(), |r| r.lr),
+            eta,
+            solver,
+            rejected,
+            wall_s: self.progress.wall_s,
+        })
+    }
+
+    /// Evaluates, records epoch `epoch` (0: the initialisation), writes its `hbar` snapshot and a checkpoint.
+    fn end_epoch(
+        &mut self,
+        epoch: u32,
+        hbar: Option<HbarSnapshot>,
+        observer: &mut dyn Observer,
+    ) -> Result<Option<OptimizerState>> {
+        let params = self.named_params()?;
+        let c = self.config;
+        let train = evaluate(&self.model, &params, &self.data.train, c.eval_samples)?;
+        let validation = match &self.data.validation {
+            Some(d) => Some(evaluate(&self.model, &params, d, 0)?),
+            None => None,
+        };
+        let test = match &self.data.test {
+            Some(d) => Some(evaluate(&self.model, &params, d, 0)?),
+            None => None,
+        };
+        let eta = (self.progress.eta_count > 0).then(|| {
+            let n = self.progress.eta_count as f64;
+            self.progress.eta_sum.iter().map(|s| s / n).collect()
+        });
+        let record = EpochRecord {
+            epoch,
+            step: self.progress.step,
+            train,
+            validation,
+            test,
+            lr: self.opt.lr(),
+            eta,
+            wall_s: self.progress.wall_s,
+            peak_rss_mib: memory::peak_rss_mib(),
+        };
+        self.progress.eta_sum.clear();
+        self.progress.eta_count = 0;
+        if let Some(h) = hbar {
+            let snapshot = HbarSnapshot { epoch, ..h };
+            self.dir
+                .write_hbar(&snapshot)
+                .map_err(TrainError::io(self.dir.path().join(files::HBAR_DIR)))?;
+        }
+        self.dir
+            .append_epoch(&record)
+            .map_err(TrainError::io(self.dir.path().join(files::EPOCHS)))?;
+        observer.epoch(&record);
+        self.epochs.push(record);
+        self.checkpoint().map(Some)
+    }
+
+    fn named_params(&self) -> Result<Params<F>> {
+        Ok(Params::new(
+            self.names
+                .iter()
+                .cloned()
+                .zip(self.params.iter().cloned())
+                .collect(),
+        )?)
+    }
+
+    /// Writes the checkpoint atomically, after making the records it refers to durable; returns the optimiser
+    /// state it holds.
+    fn checkpoint(&mut self) -> Result<OptimizerState> {
+        let path = self.dir.path().join(files::CHECKPOINT);
+        let (steps_len, epochs_len) = self.dir.sync().map_err(TrainError::io(self.dir.path()))?;
+        self.progress.steps_len = steps_len;
+        self.progress.epochs_len = epochs_len;
+        let state = self.opt.state();
+        let (g, n) = self.oracle.sampler_states();
+        let ck = Checkpoint {
+            meta: CheckpointMeta {
+                format: FORMAT,
+                model: self.config.model.clone(),
+                dtype: F::NAME.into(),
+                optimizer: state.kind.clone(),
+                optimizer_scalars: state.scalars.clone(),
+                samplers: vec![g.into(), n.into()],
+                progress: self.progress.clone(),
+            },
+            params: self
+                .names
+                .iter()
+                .cloned()
+                .zip(self.params.iter().cloned())
+                .collect(),
+            optimizer: state,
+        };
+        ck.save(&path).map_err(|e| TrainError::Checkpoint {
+            path: e.path,
+            reason: e.reason,
+        })?;
+        Ok(ck.optimizer)
+    }
+
+    /// Stops a run the guard gave up on: checkpoints the restored last good state and marks the run.
+    fn diverge(&mut self, step: u64, reason: &str) -> Result<TrainError> {
+        self.checkpoint()?;
+        self.info.status = RunStatus::Diverged;
+        self.info.message = Some(format!("step {step}: {reason}"));
+        self.dir
+            .write_info(&self.info)
+            .map_err(TrainError::io(self.dir.path().join(files::RUN)))?;
+        Ok(TrainError::Diverged {
+            step,
+            reason: reason.into(),
+            checkpoint: self.dir.path().join(files::CHECKPOINT),
+        })
+    }
+
+    /// Saves the final weights and marks the run completed.
+    fn finish(&mut self) -> Result<RunOutcome> {
+        let final_weights = self.dir.path().join(files::FINAL_WEIGHTS);
+        save_params(&final_weights, &self.named_params()?)?;
+        self.info.status = RunStatus::Completed;
+        self.dir
+            .write_info(&self.info)
+            .map_err(TrainError::io(self.dir.path().join(files::RUN)))?;
+        Ok(RunOutcome {
+            run_dir: self.dir.path().to_path_buf(),
+            info: self.info.clone(),
+            epochs: self.epochs.clone(),
+            final_weights,
+        })
+    }
+}
+
+/// Puts a checkpoint's parameters, optimiser state and sampler positions in place, checking that it belongs to
+/// this run's model and optimiser.
+fn restore<F: Float>(
+    ck: &Checkpoint<F>,
+    path: &Path,
+    config: &TrainConfig,
+    names: &[String],
+    params: &mut [Tensor<F>],
+    opt: &mut dyn Optimizer<F>,
+    oracle: &mut ModelOracle<'_>,
+) -> Result<()> {
+    let bad = |reason: String| TrainError::Checkpoint {
+        path: path.to_path_buf(),
+        reason,
+    };
+    if ck.meta.model != config.model {
+        return Err(bad(format!(
+            "it is for model {}, the run trains {}",
+            ck.meta.model, config.model
+        )));
+    }
+    for (name, slot) in names.iter().zip(params.iter_mut()) {
+        let (_, t) = ck
+            .params
+            .iter()
+            .find(|(n, _)| n == name)
+            .ok_or_else(|| bad(format!("no parameter {name}")))?;
+        if t.shape() != slot.shape() {
+            return Err(bad(format!(
+                "parameter {name} has shape {:?}, the model {:?}",
+                t.shape(),
+                slot.shape()
+            )));
+        }
+        *slot = t.clone();
+    }
+    if ck.params.len() != names.len() {
+        return Err(bad(format!(
+            "{} parameters, the model has {}",
+            ck.params.len(),
+            names.len()
+        )));
+    }
+    opt.load_state(&ck.optimizer)
+        .map_err(|e| bad(e.to_string()))?;
+    match ck.meta.samplers.as_slice() {
+        [g, n] => oracle
+            .restore_samplers((*g).into(), (*n).into())
+            .map_err(|e| bad(e.to_string())),
+        other => Err(bad(format!("{} sampler states, expected 2", other.len()))),
+    }
+}
+
+/// The epoch records of a run directory (a truncated last line, from a kill, is dropped).
+fn read_epochs(path: &Path) -> Result<Vec<EpochRecord>> {
+    let text = std::fs::read_to_string(path).map_err(TrainError::io(path))?;
+    let mut out = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        match serde_json::from_str(line) {
+            Ok(r) => out.push(r),
+            Err(e) => {
+                return Err(TrainError::RunDir {
+                    path: path.to_path_buf(),
+                    reason: format!("line {}: {e}", i + 1),
+                })
+            }
+        }
+    }
+    Ok(out)
+}
