@@ -45,5 +45,7 @@ pub use params::{ParamKind, ParamSpec, Params};
 pub use partition::{
     direction_from_params, to_engine_groups, NamedGroup, ParamNames, PartitionSpec,
 };
-pub use safetensors_io::{load_batch, load_direction, load_params, save_params, BatchData};
+pub use safetensors_io::{
+    load_batch, load_direction, load_params, save_params, BatchData, RawTensor,
+};
 pub use spec::ModelSpec;

@@ -248,7 +248,7 @@ pub fn run(args: &TrainArgs, threads: Option<usize>) -> Result<()> {
     let plots = if args.no_plots {
         Vec::new()
     } else {
-        crate::report::plot_run(&outcome.run_dir, &outcome.run_dir.join("plots"))
+        crate::report::plot_run(&outcome.run_dir, &outcome.run_dir.join(files::PLOTS_DIR))
             .map_err(CliError::from)?
     };
     match mode {
@@ -295,7 +295,10 @@ fn print_summary(outcome: &RunOutcome, plots: &[PathBuf]) {
     println!("run directory: {}", outcome.run_dir.display());
     println!("final weights: {}", outcome.final_weights.display());
     if !plots.is_empty() {
-        println!("pictures: {}", outcome.run_dir.join("plots").display());
+        println!(
+            "pictures: {}",
+            outcome.run_dir.join(files::PLOTS_DIR).display()
+        );
     }
 }
 

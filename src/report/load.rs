@@ -12,18 +12,7 @@ use super::error::ReportError;
 use crate::run::records::{EpochRecord, HbarSnapshot, RunInfo, StepRecord};
 
 /// The file names inside a run directory (see the table in [`crate::run::records`]).
-pub mod files {
-    /// [`crate::run::records::RunInfo`].
-    pub const RUN: &str = "run.json";
-    /// One [`crate::run::records::StepRecord`] per line.
-    pub const STEPS: &str = "steps.jsonl";
-    /// One [`crate::run::records::EpochRecord`] per line.
-    pub const EPOCHS: &str = "epochs.jsonl";
-    /// The hbar snapshots, `epoch-NNNN.json`.
-    pub const HBAR_DIR: &str = "hbar";
-    /// Where a run's own pictures go by default.
-    pub const PLOTS_DIR: &str = "plots";
-}
+pub use crate::run::dir::files;
 
 /// A run directory read into memory.
 #[derive(Clone, Debug)]
@@ -85,7 +74,7 @@ impl Run {
     pub fn hbar_path(&self, epoch: u32) -> PathBuf {
         self.dir
             .join(files::HBAR_DIR)
-            .join(format!("epoch-{epoch:04}.json"))
+            .join(files::hbar_snapshot(epoch))
     }
 
     /// Reads the snapshot of `epoch`.

@@ -4,14 +4,14 @@
 //! Tensors are stored as `param/{name}` (in the training precision) and `state/{name}` (`f64`, the
 //! [`OptimizerState`]'s tensors); everything else is JSON in the safetensors metadata under the key `jetnewton`.
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use jetnewton_engine::{Float, Tensor};
 use jetnewton_nets::data::SamplerState;
+use jetnewton_nets::RawTensor;
 use jetnewton_optim::{OptimizerState, StateTensor};
-use safetensors::{Dtype, SafeTensors, View};
+use safetensors::{Dtype, SafeTensors};
 use serde::{Deserialize, Serialize};
 
 use crate::run::atomic::write_atomic;
@@ -124,46 +124,6 @@ pub struct Checkpoint<F: Float> {
     pub optimizer: OptimizerState,
 }
 
-/// A tensor to serialise.
-struct Raw {
-    dtype: Dtype,
-    shape: Vec<usize>,
-    bytes: Vec<u8>,
-}
-
-impl View for &Raw {
-    fn dtype(&self) -> Dtype {
-        self.dtype
-    }
-    fn shape(&self) -> &[usize] {
-        &self.shape
-    }
-    fn data(&self) -> Cow<'_, [u8]> {
-        Cow::Borrowed(&self.bytes)
-    }
-    fn data_len(&self) -> usize {
-        self.bytes.len()
-    }
-}
-
-/// A float tensor in its own precision.
-fn raw_of<F: Float>(t: &Tensor<F>) -> Raw {
-    let values = t.data().iter().map(|x| x.to_f64_lossless());
-    let (dtype, bytes) = if F::NAME == "f32" {
-        (
-            Dtype::F32,
-            values.flat_map(|x| (x as f32).to_le_bytes()).collect(),
-        )
-    } else {
-        (Dtype::F64, values.flat_map(f64::to_le_bytes).collect())
-    };
-    Raw {
-        dtype,
-        shape: t.shape().to_vec(),
-        bytes,
-    }
-}
-
 impl<F: Float> Checkpoint<F> {
     /// The file's bytes.
     pub fn to_bytes(&self, path: &Path) -> Result<Vec<u8>, CheckpointError> {
@@ -171,18 +131,14 @@ impl<F: Float> Checkpoint<F> {
             path: path.to_path_buf(),
             reason,
         };
-        let mut raws: Vec<(String, Raw)> = Vec::new();
+        let mut raws: Vec<(String, RawTensor)> = Vec::new();
         for (name, t) in &self.params {
-            raws.push((format!("param/{name}"), raw_of(t)));
+            raws.push((format!("param/{name}"), RawTensor::of(t)));
         }
         for (name, t) in &self.optimizer.tensors {
             raws.push((
                 format!("state/{name}"),
-                Raw {
-                    dtype: Dtype::F64,
-                    shape: t.shape.clone(),
-                    bytes: t.data.iter().flat_map(|v| v.to_le_bytes()).collect(),
-                },
+                RawTensor::from_f64s(t.shape.clone(), &t.data),
             ));
         }
         let meta = serde_json::to_string(&self.meta).map_err(|e| err(e.to_string()))?;
@@ -345,7 +301,7 @@ mod tests {
         let plain = safetensors::serialize(
             [(
                 "w",
-                &raw_of(&Tensor::from_vec(vec![1], vec![1.0f32]).unwrap()),
+                &RawTensor::of(&Tensor::from_vec(vec![1], vec![1.0f32]).unwrap()),
             )],
             None,
         )

@@ -32,8 +32,12 @@ pub mod files {
     pub const CHECKPOINT: &str = "checkpoint.safetensors";
     /// The final weights, in the model's PyTorch names.
     pub const FINAL_WEIGHTS: &str = "final.safetensors";
-    /// `hbar` snapshots.
+    /// `hbar` snapshots, `epoch-NNNN.json`.
     pub const HBAR_DIR: &str = "hbar";
+    /// The name of epoch `epoch`'s snapshot inside [`HBAR_DIR`].
+    pub fn hbar_snapshot(epoch: u32) -> String {
+        format!("epoch-{epoch:04}.json")
+    }
     /// Pictures.
     pub const PLOTS_DIR: &str = "plots";
 }
@@ -108,7 +112,7 @@ impl RunDir {
         let path = self
             .path
             .join(files::HBAR_DIR)
-            .join(format!("epoch-{:04}.json", snapshot.epoch));
+            .join(files::hbar_snapshot(snapshot.epoch));
         write_atomic(&path, &to_json_pretty(snapshot)?)
     }
 

@@ -123,18 +123,22 @@ pub enum ScheduleKind {
 }
 
 impl Default for NewtonConfig {
+    /// `Method1Config::paper`'s values (table 2), so that the two cannot drift apart; `B` = 1000 is the oracle's.
     fn default() -> Self {
+        // The scheduler's period is set per run from the steps per epoch; any value gives the other fields.
+        let m = jetnewton_optim::Method1Config::paper(1);
+        let plateau = m.scheduler.unwrap_or_default();
         Self {
-            lr: 0.1,
-            lambda_int: 1.0,
+            lr: m.lr,
+            lambda_int: m.solver.lambda_int,
             summary_batch_size: 1000,
-            period: 10,
-            grad_momentum: 0.9,
-            eta_momentum: 0.5,
-            positive_part: true,
-            patience: 5,
-            factor: 0.5,
-            threshold: 1e-4,
+            period: m.period,
+            grad_momentum: m.grad_momentum,
+            eta_momentum: m.eta_momentum,
+            positive_part: m.positive_part,
+            patience: plateau.patience,
+            factor: plateau.factor,
+            threshold: plateau.threshold,
             schedule: ScheduleKind::Paper,
             summary_average: 1,
         }
@@ -158,13 +162,15 @@ pub struct AdamSection {
 }
 
 impl Default for AdamSection {
+    /// `AdamConfig`'s defaults, so that the two cannot drift apart.
     fn default() -> Self {
+        let a = jetnewton_optim::AdamConfig::default();
         Self {
-            lr: 1e-3,
-            beta1: 0.9,
-            beta2: 0.999,
-            eps: 1e-8,
-            weight_decay: 0.0,
+            lr: a.lr,
+            beta1: a.betas.0,
+            beta2: a.betas.1,
+            eps: a.eps,
+            weight_decay: a.weight_decay,
         }
     }
 }
@@ -476,16 +482,18 @@ pub struct KfacSection {
 }
 
 impl Default for KfacSection {
+    /// `KfacConfig`'s defaults, so that the two cannot drift apart.
     fn default() -> Self {
+        let k = jetnewton_optim::KfacConfig::default();
         Self {
-            lr: 0.01,
-            momentum: 0.9,
-            stat_decay: 0.95,
-            damping: 1e-3,
-            kl_clip: 1e-3,
-            weight_decay: 0.0,
-            t_cov: 10,
-            t_inv: 100,
+            lr: k.lr,
+            momentum: k.momentum,
+            stat_decay: k.stat_decay,
+            damping: k.damping,
+            kl_clip: k.kl_clip,
+            weight_decay: k.weight_decay,
+            t_cov: k.t_cov,
+            t_inv: k.t_inv,
         }
     }
 }

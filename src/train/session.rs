@@ -10,6 +10,7 @@ use jetnewton_nets::{save_params, Model, NetsError, Params, PartitionSpec};
 use jetnewton_optim::{EtaUpdate, Optimizer, OptimizerState, StepReport};
 
 use crate::oracle::ModelOracle;
+use crate::report::load::read_jsonl;
 use crate::run::checkpoint::{Checkpoint, CheckpointMeta, Progress, FORMAT};
 use crate::run::dir::files;
 use crate::run::records::{
@@ -199,7 +200,11 @@ impl<'d, F: Float> Session<'d, F> {
                 .map_err(TrainError::io(run_dir))?;
             dir.write_info(&info)
                 .map_err(TrainError::io(run_dir.join(files::RUN)))?;
-            let epochs = read_epochs(&run_dir.join(files::EPOCHS))?;
+            let epochs =
+                read_jsonl(&run_dir.join(files::EPOCHS)).map_err(|e| TrainError::RunDir {
+                    path: run_dir.to_path_buf(),
+                    reason: e.to_string(),
+                })?;
             (dir, progress, epochs)
         } else {
             let dir = RunDir::create(run_dir, &config.to_toml(), &info)
@@ -228,9 +233,11 @@ impl<'d, F: Float> Session<'d, F> {
 
     /// The step loop, from wherever the session starts to the end of the run.
     fn train(&mut self, observer: &mut dyn Observer) -> Result<RunOutcome> {
-        if self.epochs.is_empty() {
-            self.end_epoch(0, None, observer)?;
-        }
+        let start_state = if self.epochs.is_empty() {
+            self.end_epoch(0, None, observer)?
+        } else {
+            None
+        };
         let mut guard = Guard::<F>::new(
             self.config.guard.clone(),
             self.progress.running_loss,
@@ -238,7 +245,8 @@ impl<'d, F: Float> Session<'d, F> {
             self.progress.accepted_run,
         );
         // The state the session starts from is a checkpoint's (the one just written, or the one resumed).
-        guard.snapshot_at(&self.params, self.opt.state(), self.opt.lr());
+        let start_state = start_state.unwrap_or_else(|| self.opt.state());
+        guard.snapshot_at(&self.params, start_state, self.opt.lr());
         let mut last_hbar: Option<HbarSnapshot> = None;
         while self.progress.step < self.total_steps {
             let step = self.progress.step + 1;
@@ -326,7 +334,7 @@ impl<'d, F: Float> Session<'d, F> {
                     .dir
                     .path()
                     .join(files::HBAR_DIR)
-                    .join("epoch-0000.json");
+                    .join(files::hbar_snapshot(0));
                 if !first.exists() {
                     let at_init = HbarSnapshot {
                         epoch: 0,
@@ -527,22 +535,4 @@ fn restore<F: Float>(
             .map_err(|e| bad(e.to_string())),
         other => Err(bad(format!("{} sampler states, expected 2", other.len()))),
     }
-}
-
-/// The epoch records of a run directory (a truncated last line, from a kill, is dropped).
-fn read_epochs(path: &Path) -> Result<Vec<EpochRecord>> {
-    let text = std::fs::read_to_string(path).map_err(TrainError::io(path))?;
-    let mut out = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        match serde_json::from_str(line) {
-            Ok(r) => out.push(r),
-            Err(e) => {
-                return Err(TrainError::RunDir {
-                    path: path.to_path_buf(),
-                    reason: format!("line {}: {e}", i + 1),
-                })
-            }
-        }
-    }
-    Ok(out)
 }

@@ -102,8 +102,9 @@ pub(crate) fn ints(path: &Path, name: &str, v: &TensorView<'_>) -> Result<Vec<i6
     }
 }
 
-/// A tensor to serialise: dtype, shape and little-endian bytes.
-pub(crate) struct Raw {
+/// A tensor to serialise with the `safetensors` crate (it implements its `View`): dtype, shape and
+/// little-endian bytes.
+pub struct RawTensor {
     /// Its dtype.
     pub dtype: Dtype,
     /// Its shape.
@@ -112,7 +113,7 @@ pub(crate) struct Raw {
     pub bytes: Vec<u8>,
 }
 
-impl Raw {
+impl RawTensor {
     /// A float tensor in its own precision (`F32` for `f32`, `F64` for `f64`).
     pub fn of<F: Float>(t: &Tensor<F>) -> Self {
         let values = t.data().iter().map(|x| x.to_f64_lossless());
@@ -130,9 +131,18 @@ impl Raw {
             bytes,
         }
     }
+
+    /// An `F64` tensor of `shape` holding `values` (row-major).
+    pub fn from_f64s(shape: Vec<usize>, values: &[f64]) -> Self {
+        Self {
+            dtype: Dtype::F64,
+            shape,
+            bytes: values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        }
+    }
 }
 
-impl View for &Raw {
+impl View for &RawTensor {
     fn dtype(&self) -> Dtype {
         self.dtype
     }
@@ -148,7 +158,7 @@ impl View for &Raw {
 }
 
 /// Serialises named tensors into safetensors bytes.
-pub(crate) fn serialize(path: &Path, tensors: &[(String, Raw)]) -> Result<Vec<u8>> {
+pub(crate) fn serialize(path: &Path, tensors: &[(String, RawTensor)]) -> Result<Vec<u8>> {
     safetensors::serialize(tensors.iter().map(|(n, r)| (n.as_str(), r)), None).map_err(|e| {
         NetsError::Safetensors {
             path: path.to_path_buf(),

@@ -12,4 +12,5 @@ mod tests;
 mod weights;
 
 pub use batch::{load_batch, BatchData};
+pub use file::RawTensor;
 pub use weights::{load_direction, load_params, save_params};

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use jetnewton_engine::Tensor;
 use safetensors::{Dtype, SafeTensors};
 
-use super::file::{serialize, Raw};
+use super::file::{serialize, RawTensor};
 use super::*;
 use crate::error::NetsError;
 use crate::models::Model;
@@ -18,12 +18,12 @@ fn model() -> Model {
 /// Writes raw tensors `(name, dtype, shape, bytes)` to `dir/name`.
 fn write_raw(dir: &Path, file: &str, tensors: Vec<(&str, Dtype, Vec<usize>, Vec<u8>)>) -> PathBuf {
     let path = dir.join(file);
-    let raws: Vec<(String, Raw)> = tensors
+    let raws: Vec<(String, RawTensor)> = tensors
         .into_iter()
         .map(|(n, dtype, shape, bytes)| {
             (
                 n.to_string(),
-                Raw {
+                RawTensor {
                     dtype,
                     shape,
                     bytes,

@@ -8,7 +8,7 @@ use crate::error::{NetsError, Result};
 use crate::models::Model;
 use crate::params::Params;
 use crate::safetensors_io::file::{
-    check_names, floats, parse, read, serialize, view, write_atomic, Raw,
+    check_names, floats, parse, read, serialize, view, write_atomic, RawTensor,
 };
 
 /// Reads `model`'s parameters from a safetensors file with exactly its tensors (`{i}.weight`, `{i}.bias`, PyTorch
@@ -56,9 +56,9 @@ pub fn load_direction<F: Float>(path: impl AsRef<Path>, model: &Model) -> Result
 /// atomically: a temporary file in the same directory, flushed to disk, renamed over `path`.
 pub fn save_params<F: Float>(path: impl AsRef<Path>, params: &Params<F>) -> Result<()> {
     let path = path.as_ref();
-    let raws: Vec<(String, Raw)> = params
+    let raws: Vec<(String, RawTensor)> = params
         .iter()
-        .map(|(n, t)| (n.to_string(), Raw::of(t)))
+        .map(|(n, t)| (n.to_string(), RawTensor::of(t)))
         .collect();
     write_atomic(path, &serialize(path, &raws)?)
 }
