@@ -121,8 +121,20 @@ fn bits(params: &[Tensor<f64>]) -> Vec<u64> {
         .collect()
 }
 
+/// `plain()` with this `λ_int` and the adaptive schedule (whose floor is then `min(1, λ_int)`).
+fn adaptive(lambda_int: f64) -> Method1Config {
+    Method1Config {
+        solver: CubicParams {
+            lambda_int,
+            ..CubicParams::default()
+        },
+        ..plain()
+    }
+    .adaptive()
+}
+
 #[test]
-fn an_exact_cubic_model_gives_rho_one_and_lambda_int_decreases() {
+fn an_exact_cubic_model_gives_rho_one_and_a_trusted_model_lowers_lambda_int() {
     // L = −2θ + ½θ² + θ³/6 at θ = 0: u = g = −2, d3 = u³ = −8 < 0, and the step moves θ up (s > 0).
     let mut o = Poly {
         c: [-2.0, 1.0, 1.0],
@@ -131,24 +143,65 @@ fn an_exact_cubic_model_gives_rho_one_and_lambda_int_decreases() {
     };
     let params = vec![Tensor::from_vec(vec![1], vec![0.0]).unwrap()];
     let layout = ParamLayout::of(vec!["x".into()], &params).unwrap();
-    let mut opt = Method1::new(layout, vec![vec![0]], plain().adaptive()).unwrap();
+    let mut opt = Method1::new(layout.clone(), vec![vec![0]], adaptive(1.0)).unwrap();
     let mut p = params.clone();
     let r = report(&mut opt, &mut p, &mut o);
     let rho = r.rho.unwrap();
+    // τ = 1: the trial is the step itself, and along it the cubic model with λ_int = 1 is L.
     assert!((rho - 1.0).abs() < 1e-12, "rho = {rho}");
-    assert!(!r.rejected && !r.eta_kept());
-    assert_eq!((r.lambda_int, r.next_lambda_int), (1.0, 0.5));
-    assert_eq!(opt.lambda_int(), 0.5);
+    assert!(!r.rejected && !r.eta_kept() && r.trials == 1);
+    // ρ > eta2, but λ_int = 1 is the floor.
+    assert_eq!((r.lambda_int, r.next_lambda_int), (1.0, 1.0));
     // The step taken is the solved one: θ = 0 − λ_t·u·η.
     let eta = r.eta.unwrap()[0];
     assert_eq!(p[0].data()[0], -0.5 * eta * -2.0);
     assert!(o.loss(&p) < o.loss(&params));
+
+    // With λ_int = 4 the model over-estimates the cubic term (ρ > 1): λ_int halves.
+    let mut opt = Method1::new(layout, vec![vec![0]], adaptive(4.0)).unwrap();
+    let mut p = params.clone();
     let r = report(&mut opt, &mut p, &mut o);
-    assert_eq!(r.lambda_int, 0.5);
+    assert!(r.rho.unwrap() > 1.0 && !r.rejected, "{r:?}");
+    assert_eq!((r.lambda_int, opt.lambda_int()), (4.0, 2.0));
+    let r = report(&mut opt, &mut p, &mut o);
+    assert_eq!(r.lambda_int, 2.0);
+}
+
+/// The trial covers the displacement of the next `τ` steps: with `τ = 10` the same step that passes at `τ = 1`
+/// is judged over ten times its length.
+#[test]
+fn the_trial_covers_the_period() {
+    let o = Poly {
+        c: [-1.0, 10.0, 0.5],
+        curvature_lie: 1.0,
+        blow_up: false,
+    };
+    let (layout, params) = scalar_layout(2);
+    let params: Vec<Tensor<f64>> = params.iter().map(|t| t.map(|_| 0.0)).collect();
+    let rho = |period: usize| {
+        let config = Method1Config {
+            period,
+            lr: 0.05,
+            // λ_int = 1 would make the model exact along the step (see the module's doc), at any length.
+            ..adaptive(2.0)
+        };
+        let mut opt = Method1::new(layout.clone(), vec![vec![0, 1]], config).unwrap();
+        let (mut p, mut o) = (params.clone(), o.clone());
+        report(&mut opt, &mut p, &mut o)
+    };
+    let (short, long) = (rho(1), rho(10));
+    // Both solve the same model; the exact loss differs from it by the cubic term, which grows with the length.
+    assert_eq!(short.summaries, long.summaries);
+    let (short, long) = (short.rho.unwrap(), long.rho.unwrap());
+    // The misfit is the cubic term over the linear one: it scales as the length squared (10² here).
+    assert!(
+        short > 0.75 && (long - 1.0).abs() > 50.0 * (short - 1.0).abs(),
+        "{short} {long}"
+    );
 }
 
 #[test]
-fn an_over_predicting_model_grows_lambda_int_and_its_steps_are_not_taken() {
+fn an_over_predicting_model_grows_lambda_int_and_backtracks_within_the_step() {
     // True curvature 10, reported 1: the solved step overshoots and the loss goes up.
     let mut o = Poly {
         c: [-1.0, 10.0, 0.5],
@@ -157,45 +210,39 @@ fn an_over_predicting_model_grows_lambda_int_and_its_steps_are_not_taken() {
     };
     let (layout, params) = scalar_layout(2);
     let params: Vec<Tensor<f64>> = params.iter().map(|t| t.map(|_| 0.0)).collect();
-    let mut opt = Method1::new(layout, vec![vec![0, 1]], plain().adaptive()).unwrap();
+    let mut opt = Method1::new(layout, vec![vec![0, 1]], adaptive(1.0)).unwrap();
     let mut p = params.clone();
     let r = report(&mut opt, &mut p, &mut o);
-    assert!(r.rejected && r.eta_kept() && r.rho.unwrap() < 0.1, "{r:?}");
-    assert_eq!((r.lambda_int, opt.lambda_int()), (1.0, 2.0));
-    assert_eq!((r.eta, opt.eta()), (None, None));
-    assert_eq!(
-        bits(&p),
-        bits(&params),
-        "a rejected step moved the parameters"
-    );
-    // λ_int doubles until a step is good enough; that step decreases the loss.
-    let mut lambda = 2.0;
-    let accepted = (0..40).find_map(|_| {
-        let before = o.loss(&p);
-        let r = report(&mut opt, &mut p, &mut o);
-        assert_eq!(r.lambda_int, lambda);
-        lambda = r.next_lambda_int;
-        if r.rejected {
-            assert_eq!(o.loss(&p), before);
-            assert_eq!(lambda, 2.0 * r.lambda_int);
-            None
-        } else {
-            Some((r, before))
-        }
-    });
-    let (r, before) = accepted.expect("no step accepted in 40 doublings");
-    assert!(r.rho.unwrap() >= 0.1 && r.lambda_int > 2.0, "{r:?}");
-    assert!(o.loss(&p) < before);
+    // The first trial fails; later ones, with λ_int doubled and the solution halved each time, may pass.
+    assert!(r.trials > 1, "{r:?}");
+    assert_eq!(r.lambda_int, 2f64.powi(r.trials as i32 - 1));
+    if r.rejected {
+        assert_eq!((r.trials, r.eta.as_ref(), opt.eta()), (4, None, None));
+        assert_eq!(
+            bits(&p),
+            bits(&params),
+            "a rejected step moved the parameters"
+        );
+    } else {
+        assert!(r.rho.unwrap() >= 0.1, "{r:?}");
+        assert!(o.loss(&p) < o.loss(&params));
+    }
 
-    // Once an η̃ exists, a rejection keeps it: the step is the previous η̃'s.
+    // A trial whose loss blows up is refused at every retry; the refused solution enters the momentum as a zero
+    // step (μ_η = 0 here: η̃ = 0) and the parameters stay.
     let mut blowing_up = Poly {
         blow_up: true,
         ..o.clone()
     };
-    let kept = opt.eta().unwrap().to_vec();
+    let before = bits(&p);
+    let lambda = opt.lambda_int();
     let r = report(&mut opt, &mut p, &mut blowing_up);
     assert!(r.rejected && r.rho == Some(f64::NEG_INFINITY), "{r:?}");
-    assert_eq!(r.eta.as_deref(), Some(&kept[..]));
+    assert_eq!((r.trials, opt.lambda_int()), (4, lambda * 16.0));
+    if r.eta.is_some() {
+        assert_eq!(r.eta, Some(vec![0.0]));
+    }
+    assert_eq!(bits(&p), before);
 }
 
 #[test]

@@ -118,6 +118,16 @@ pub struct StepRecord {
     /// Whether the numerical guard rejected the step (parameters rolled back).
     #[serde(default)]
     pub rejected: bool,
+    /// Method 1: `λ_int` of this step's solve.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lambda_int: Option<f64>,
+    /// Method 1, adaptive schedule: `ρ` = actual / predicted decrease of the new step on the summaries'
+    /// minibatch, when it was tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rho: Option<f64>,
+    /// Method 1, adaptive schedule: the new `η̃` was refused (`ρ` too small) and the previous one kept.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub eta_refused: bool,
     /// Seconds since the start of training (accumulated over resumed sessions).
     pub wall_s: f64,
 }

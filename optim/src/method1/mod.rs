@@ -18,9 +18,9 @@
 //! the previous `η̃` is kept and the report says so; while no `η̃` exists the parameters do not move and the
 //! summaries are retried at the next step.
 //!
-//! With [`Schedule::Adaptive`], the new `η̃` is first tried on the `D_newt` minibatch and rejected (the previous `η̃`
-//! kept) when the loss decreases much less than the cubic model predicts, `λ_int` adapting from the ratio (see
-//! [`AdaptiveConfig`]); with `summary_average = N > 1`, the solve uses the mean of the last `N` summaries.
+//! With [`Schedule::Adaptive`], the new `η̃` is first tried on the `D_newt` minibatch over the displacement of the
+//! next `τ` steps; when the loss decreases much less than the cubic model predicts, `λ_int` grows and the system is
+//! solved again, and `λ_int` shrinks after good trials (see [`AdaptiveConfig`]); with `summary_average = N > 1`, the solve uses the mean of the last `N` summaries.
 
 mod average;
 mod config;

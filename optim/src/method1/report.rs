@@ -16,15 +16,17 @@ pub struct Method1Report {
     pub scheduler_called: bool,
     /// `λ_{t+1}`, the step size of the next step.
     pub next_lr: f64,
-    /// `λ_int` of this step's solve (the current one when there was none).
+    /// `λ_int` of this step's (last) solve (the current one when there was none).
     pub lambda_int: f64,
     /// `λ_int` of the next solve (differs from `lambda_int` only with the adaptive schedule).
     pub next_lambda_int: f64,
-    /// The adaptive schedule's `ρ` = actual / predicted decrease of the new step on the `D_newt` minibatch, when
-    /// it was tried and the model predicted a decrease.
+    /// The adaptive schedule's `ρ` of the last trial (see [`crate::AdaptiveConfig`]); `−∞` when the model
+    /// predicted no decrease, `None` without a trial or for a zero step.
     pub rho: Option<f64>,
     /// Whether the adaptive schedule rejected the solved `η` (`ρ < eta1`): the previous `η̃` was kept.
     pub rejected: bool,
+    /// How many `η̃` the adaptive schedule tried at this step (0 without a trial).
+    pub trials: u32,
 }
 
 impl Method1Report {

@@ -61,24 +61,21 @@ impl<F: Float> Method1<F> {
             let summaries = oracle.summaries(params, &direction, &self.groups)?;
             self.check_summaries(&summaries)?;
             let model = self.model(&summaries, average.as_mut());
-            let (mut eta, update) = self.new_eta(model.as_ref());
-            if let (Schedule::Adaptive(a), Some(m), Some(new)) =
-                (&self.config.schedule, &model, &eta)
-            {
-                if matches!(update, EtaUpdate::Solved(_)) {
-                    trial = self.try_step(a, m, summaries.loss, params, &direction, new, oracle)?;
+            let (eta, update) = match (&self.config.schedule, &model) {
+                (Schedule::Adaptive(a), Some(m)) => {
+                    let loss_newt = summaries.loss;
+                    let (eta, update, tried) =
+                        self.adaptive_eta(a, m, loss_newt, params, &direction, oracle)?;
+                    trial = tried;
+                    (eta, update)
                 }
-            }
-            if trial.rejected {
-                eta.clone_from(&self.eta);
-            }
+                _ => self.new_eta(model.as_ref(), self.lambda_int),
+            };
             (eta, Some(SummariesReport { summaries, update }))
         } else {
             (self.eta.clone(), None)
         };
-        if let Some(moved) = trial.params.take() {
-            params.iter_mut().zip(moved).for_each(|(p, m)| *p = m);
-        } else if let Some(eta) = &eta {
+        if let Some(eta) = &eta {
             self.apply(params, &direction, eta);
         }
         let lr = self.lr;
@@ -89,7 +86,6 @@ impl<F: Float> Method1<F> {
         self.eta.clone_from(&eta);
         self.schedule = schedule;
         self.average = average;
-        let lambda_int = self.lambda_int;
         self.lambda_int = trial.next_lambda_int;
         self.lr = next_lr.unwrap_or(lr);
         Ok(StepReport {
@@ -101,18 +97,25 @@ impl<F: Float> Method1<F> {
                 summaries,
                 scheduler_called: next_lr.is_some(),
                 next_lr: self.lr,
-                lambda_int,
+                lambda_int: trial.lambda_int,
                 next_lambda_int: self.lambda_int,
                 rho: trial.rho,
                 rejected: trial.rejected,
+                trials: trial.trials,
             }),
         })
     }
 
     /// `θ_p ← θ_p − λ_t · ũ_p · η̃_{group(p)}`.
     fn apply(&self, params: &mut [Tensor<F>], direction: &[Tensor<F>], eta: &[f64]) {
+        let step: Vec<f64> = eta.iter().map(|&e| self.lr * e).collect();
+        self.displace(params, direction, &step);
+    }
+
+    /// `θ_p ← θ_p − ũ_p · step_{group(p)}`.
+    fn displace(&self, params: &mut [Tensor<F>], direction: &[Tensor<F>], step: &[f64]) {
         for ((p, u), &s) in params.iter_mut().zip(direction).zip(&self.group_of) {
-            let c = F::of(-self.lr * eta[s]);
+            let c = F::of(-step[s]);
             p.data_mut()
                 .iter_mut()
                 .zip(u.data())
@@ -120,32 +123,87 @@ impl<F: Float> Method1<F> {
         }
     }
 
-    /// The adaptive schedule's trial of the new `η̃`: the loss after the step on the summaries' minibatch against
-    /// the decrease the solved model `m` predicts for it (see [`super::AdaptiveConfig`]).
-    #[allow(clippy::too_many_arguments)]
-    fn try_step(
+    /// The adaptive schedule (see [`super::AdaptiveConfig`]): solve, try the solution on the `D_newt` minibatch,
+    /// and while it is refused solve again with the larger `λ_int`, at most `max_trials` times. Returns the `η̃`
+    /// to use, the last solve's outcome and the trials' record.
+    fn adaptive_eta(
         &self,
         a: &AdaptiveConfig,
         m: &Model,
         loss: f64,
         params: &[Tensor<F>],
         direction: &[Tensor<F>],
-        eta: &[f64],
         oracle: &mut dyn Oracle<F>,
-    ) -> Result<Trial<F>> {
+    ) -> Result<(Option<Vec<f64>>, EtaUpdate, Trial)> {
+        let mut lambda_int = self.lambda_int;
+        let mut trials = 0;
+        loop {
+            let (raw, update) = self.solved_eta(Some(m), lambda_int);
+            let Some(raw) = raw else {
+                // The solver refused: nothing to try, the previous η̃ stays (as with the paper's schedule).
+                let trial = Trial {
+                    trials,
+                    ..Trial::untried(lambda_int)
+                };
+                return Ok((self.eta.clone(), update, trial));
+            };
+            trials += 1;
+            // Backtracking: the k-th retry also scales the solution by gamma^-k, so the trial displacement shrinks
+            // even in groups whose d3 is too small for λ_int to restrain.
+            let scale = a.gamma.powi(1 - trials as i32);
+            let raw: Vec<f64> = raw.iter().map(|e| e * scale).collect();
+            let rho = self.trial_ratio(m, loss, params, direction, &raw, lambda_int, oracle)?;
+            // No predicted decrease (the positive part can do that) says nothing about λ_int: the solution is
+            // taken as the paper takes it, and λ_int kept.
+            let (next, rejected) = match rho {
+                Some(r) => a.adapt(lambda_int, r),
+                None => (lambda_int, false),
+            };
+            if !rejected || rho.is_none() || trials >= a.max_trials || next == lambda_int {
+                let trial = Trial {
+                    lambda_int,
+                    next_lambda_int: next,
+                    rho,
+                    rejected,
+                    trials,
+                };
+                // A refused solve enters the momentum as a zero step, so η̃ shrinks until a model is trusted.
+                let eta = match (rejected, &self.eta) {
+                    (false, _) => Some(self.with_momentum(raw)),
+                    (true, Some(_)) => Some(self.with_momentum(vec![0.0; raw.len()])),
+                    (true, None) => None,
+                };
+                return Ok((eta, update, trial));
+            }
+            lambda_int = next;
+        }
+    }
+
+    /// `ρ` of a trial of the solved `η`: the actual decrease of the loss on the `D_newt` minibatch over the
+    /// displacement `τ·λ_t·η` of `τ` steps with it, against the decrease the cubic model `m` (with this `λ_int`)
+    /// predicts for it. `None`, without a forward pass, when the model predicts no decrease (a zero `η`, or one
+    /// the positive part made useless).
+    #[allow(clippy::too_many_arguments)]
+    fn trial_ratio(
+        &self,
+        m: &Model,
+        loss: f64,
+        params: &[Tensor<F>],
+        direction: &[Tensor<F>],
+        eta: &[f64],
+        lambda_int: f64,
+        oracle: &mut dyn Oracle<F>,
+    ) -> Result<Option<f64>> {
+        let horizon = self.config.period as f64;
+        let step: Vec<f64> = eta.iter().map(|&e| horizon * self.lr * e).collect();
+        let predicted = -cubic_model(&m.gbar, &m.hbar, &m.d3, lambda_int, &step);
+        if predicted.is_nan() || predicted <= 0.0 {
+            return Ok(None);
+        }
         let mut moved = params.to_vec();
-        self.apply(&mut moved, direction, eta);
+        self.displace(&mut moved, direction, &step);
         let after = oracle.loss_on_last_summary_batch(&moved)?;
-        let step: Vec<f64> = eta.iter().map(|&e| self.lr * e).collect();
-        let predicted = -cubic_model(&m.gbar, &m.hbar, &m.d3, self.lambda_int, &step);
-        let rho = (predicted > 0.0).then(|| (loss - after) / predicted);
-        let (next_lambda_int, rejected) = a.adapt(self.lambda_int, rho);
-        Ok(Trial {
-            params: (!rejected).then_some(moved),
-            next_lambda_int,
-            rho,
-            rejected,
-        })
+        Ok(Some((loss - after) / predicted))
     }
 
     /// The summaries to solve for: `None` when not finite; else averaged (when `summary_average > 1`, adding them
@@ -199,12 +257,21 @@ impl<F: Float> Method1<F> {
 
     /// `η̃` after new summaries (`None`: not finite), and what happened: the previous `η̃` when they are
     /// unusable.
-    fn new_eta(&self, m: Option<&Model>) -> (Option<Vec<f64>>, EtaUpdate) {
+    fn new_eta(&self, m: Option<&Model>, lambda_int: f64) -> (Option<Vec<f64>>, EtaUpdate) {
+        match self.solved_eta(m, lambda_int) {
+            (Some(raw), update) => (Some(self.with_momentum(raw)), update),
+            (None, update) => (self.eta.clone(), update),
+        }
+    }
+
+    /// The solve's step sizes after the positive part and before the momentum (`None`: no solution), and what
+    /// happened.
+    fn solved_eta(&self, m: Option<&Model>, lambda_int: f64) -> (Option<Vec<f64>>, EtaUpdate) {
         let Some(m) = m else {
-            return (self.eta.clone(), EtaUpdate::NonFiniteSummaries);
+            return (None, EtaUpdate::NonFiniteSummaries);
         };
         let params = CubicParams {
-            lambda_int: self.lambda_int,
+            lambda_int,
             ..self.config.solver
         };
         match solve(&m.gbar, &m.hbar, &m.d3, &params) {
@@ -214,30 +281,37 @@ impl<F: Float> Method1<F> {
                 } else {
                     sol.eta.clone()
                 };
-                let eta = momentum_eta(self.config.eta_momentum, raw, self.eta.as_deref());
-                (Some(eta), EtaUpdate::Solved(sol))
+                (Some(raw), EtaUpdate::Solved(sol))
             }
-            Err(e) => (self.eta.clone(), EtaUpdate::SolverFailed(e)),
+            Err(e) => (None, EtaUpdate::SolverFailed(e)),
         }
+    }
+
+    /// `momentum(μ_η; η, η̃)` with the previous `η̃`.
+    fn with_momentum(&self, eta: Vec<f64>) -> Vec<f64> {
+        momentum_eta(self.config.eta_momentum, eta, self.eta.as_deref())
     }
 }
 
-/// What the adaptive schedule's trial gave: the moved parameters when the step is taken, and `λ_int`'s update.
-struct Trial<F: Float> {
-    params: Option<Vec<Tensor<F>>>,
+/// What the adaptive schedule's trials gave.
+struct Trial {
+    /// `λ_int` of the solve whose `η̃` was kept or refused last.
+    lambda_int: f64,
     next_lambda_int: f64,
     rho: Option<f64>,
     rejected: bool,
+    trials: u32,
 }
 
-impl<F: Float> Trial<F> {
+impl Trial {
     /// No trial: `λ_int` unchanged.
     fn untried(lambda_int: f64) -> Self {
         Self {
-            params: None,
+            lambda_int,
             next_lambda_int: lambda_int,
             rho: None,
             rejected: false,
+            trials: 0,
         }
     }
 }

@@ -135,6 +135,9 @@ pub fn write_run(dir: &Path, spec: &RunSpec) {
             eta: spec.eta.then(|| eta(epoch)),
             solver: None,
             rejected: false,
+            lambda_int: spec.eta.then_some(1.0),
+            rho: None,
+            eta_refused: false,
             wall_s: 0.01 * step as f64,
         };
         steps.push_str(&serde_json::to_string(&record).unwrap());
