@@ -63,9 +63,8 @@ impl<F: Float> Method1<F> {
             let model = self.model(&summaries, average.as_mut());
             let (eta, update) = match (&self.config.schedule, &model) {
                 (Schedule::Adaptive(a), Some(m)) => {
-                    let loss_newt = summaries.loss;
                     let (eta, update, tried) =
-                        self.adaptive_eta(a, m, loss_newt, params, &direction, oracle)?;
+                        self.adaptive_eta(a, m, summaries.loss, params, &direction, oracle)?;
                     trial = tried;
                     (eta, update)
                 }
@@ -159,7 +158,7 @@ impl<F: Float> Method1<F> {
                 Some(r) => a.adapt(lambda_int, r),
                 None => (lambda_int, false),
             };
-            if !rejected || rho.is_none() || trials >= a.max_trials || next == lambda_int {
+            if !rejected || trials >= a.max_trials || next == lambda_int {
                 let trial = Trial {
                     lambda_int,
                     next_lambda_int: next,
