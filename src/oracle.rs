@@ -128,6 +128,8 @@ impl<'d> ModelOracle<'d> {
     }
 
     /// Continues both samplers from saved states; errors (changing nothing) when one does not fit the data set.
+    /// The last `D_newt` minibatch is drawn again from the state before it, so that
+    /// [`Oracle::loss_on_last_summary_batch`] answers as it would have without the interruption.
     pub fn restore_samplers(
         &mut self,
         grad: SamplerState,
@@ -138,7 +140,18 @@ impl<'d> ModelOracle<'d> {
             MinibatchSampler::from_state(s).map_err(OptimError::oracle)
         };
         let (g, n) = (rebuild(grad)?, rebuild(newton)?);
+        let summary_batch = match newton.previous() {
+            Some(prev) => {
+                let mut batch = Batch::new();
+                rebuild(prev)?
+                    .next_batch(self.data, &mut batch)
+                    .map_err(OptimError::oracle)?;
+                Some(batch)
+            }
+            None => None,
+        };
         (self.grad_sampler, self.newton_sampler) = (g, n);
+        self.summary_batch = summary_batch;
         Ok(())
     }
 
@@ -367,6 +380,14 @@ mod tests {
         // The summaries' loss again, on the kept minibatch, without drawing another.
         assert_eq!(o.loss_on_last_summary_batch(&params).unwrap(), s.loss);
         assert_eq!(o.sampler_states().1.position, 20);
+        // A restored oracle draws that minibatch again.
+        let (g, n) = o.sampler_states();
+        let mut restored = oracle(&data, 10, 20);
+        restored.restore_samplers(g, n).unwrap();
+        assert_eq!(
+            restored.loss_on_last_summary_batch(&params).unwrap(),
+            s.loss
+        );
     }
 
     #[test]

@@ -1,27 +1,51 @@
 //! What `steps.jsonl` says about Method 1's schedule: `λ_int` at every step, and with the adaptive schedule the
-//! trial's `ρ` at the steps that recompute the summaries.
+//! trial's `ρ` and the period ratio at the steps that recompute the summaries; and an adaptive run resumed in
+//! the middle of a period continues exactly.
 
 use std::path::Path;
 use std::process::Command;
 
-fn steps(dir: &Path, schedule: &str) -> Vec<serde_json::Value> {
+fn run(args: &[&str]) {
     let out = Command::new(env!("CARGO_BIN_EXE_jetnewton"))
-        .args(["--threads", "2", "train", "--model", "mlp:64-32-10:tanh"])
-        .args(["--steps", "41", "--no-plots", "--quiet", "--run-dir"])
-        .arg(dir)
-        .args(["--set", &format!("newton.schedule=\"{schedule}\"")])
+        .args(["--threads", "2"])
+        .args(args)
+        .args(["--no-plots", "--quiet"])
         .output()
         .unwrap();
     assert!(
         out.status.success(),
-        "{}",
+        "{args:?}: {}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+fn train(dir: &Path, schedule: &str, steps: u32) {
+    let schedule = format!("newton.schedule=\"{schedule}\"");
+    let (steps, dir) = (steps.to_string(), dir.to_str().unwrap());
+    run(&[
+        "train",
+        "--model",
+        "mlp:64-32-10:tanh",
+        "--steps",
+        &steps,
+        "--run-dir",
+        dir,
+        "--set",
+        &schedule,
+    ]);
+}
+
+fn records(dir: &Path) -> Vec<serde_json::Value> {
     std::fs::read_to_string(dir.join("steps.jsonl"))
         .unwrap()
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+fn steps(dir: &Path, schedule: &str) -> Vec<serde_json::Value> {
+    train(dir, schedule, 41);
+    records(dir)
 }
 
 #[test]
@@ -47,4 +71,54 @@ fn steps_record_lambda_int_and_the_adaptive_trials() {
         adaptive.iter().any(|s| s["rho"].as_f64().is_some()),
         "no trial had a ρ"
     );
+    // The period ratio is measured when a period ends (steps 11, 21, 31, 41), and it moves λ_t; the paper's λ_t
+    // stays.
+    for s in &adaptive {
+        let step = s["step"].as_u64().unwrap();
+        assert_eq!(
+            s.get("period_ratio").is_some(),
+            step > 1 && step % 10 == 1,
+            "{s}"
+        );
+    }
+    let lr = |s: &serde_json::Value| s["lr"].as_f64().unwrap();
+    assert!(adaptive.iter().any(|s| lr(s) != 0.1), "λ_t never moved");
+    assert!(paper
+        .iter()
+        .all(|s| lr(s) == 0.1 && s.get("period_ratio").is_none()));
+}
+
+/// Cut at step 25, inside the period that started at step 21: the resumed run needs that period's start and the
+/// minibatch of its summaries to judge it at step 31.
+#[test]
+fn an_adaptive_run_resumed_mid_period_continues_exactly() {
+    let root = tempfile::tempdir().unwrap();
+    let (whole, cut) = (root.path().join("whole"), root.path().join("cut"));
+    train(&whole, "adaptive", 41);
+    // The `--schedule` flag and `--set newton.schedule=…` are the same configuration.
+    let cut_dir = cut.to_str().unwrap();
+    run(&[
+        "train",
+        "--model",
+        "mlp:64-32-10:tanh",
+        "--steps",
+        "25",
+        "--run-dir",
+        cut_dir,
+        "--schedule",
+        "adaptive",
+    ]);
+    run(&["train", "--resume", cut_dir, "--steps", "41"]);
+    let without_time = |dir: &Path| -> Vec<serde_json::Value> {
+        records(dir)
+            .into_iter()
+            .map(|mut s| {
+                s.as_object_mut().unwrap().remove("wall_s");
+                s
+            })
+            .collect()
+    };
+    assert_eq!(without_time(&whole), without_time(&cut));
+    let weights = |dir: &Path| std::fs::read(dir.join("final.safetensors")).unwrap();
+    assert!(weights(&whole) == weights(&cut), "final weights differ");
 }

@@ -10,8 +10,8 @@
 //! - [`Sgd`] and [`Adam`]: PyTorch's semantics and defaults;
 //! - [`Kfac`]: KFAC-Pytorch's semantics and defaults (learning rate aside, see [`KfacConfig::lr`]);
 //! - [`Method1`]: algorithm 4 with table 2's defaults ([`Method1Config::paper`]), the diagonal approximation
-//!   (appendix L), the unregularised variant, an adaptive schedule of `λ_int` ([`Schedule::Adaptive`]) and
-//!   averaged summaries;
+//!   (appendix L), the unregularised variant, a self-tuning schedule of `λ_int` and `λ_t`
+//!   ([`Schedule::Adaptive`], [`Method1Config::adaptive`]) and averaged summaries;
 //! - [`ReduceLrOnPlateau`], [`PlateauSchedule`]: PyTorch's plateau scheduler, called periodically on mean losses;
 //! - [`solver`]: the cubic-regularised solver of Method 1's step sizes.
 

@@ -200,6 +200,69 @@ fn the_trial_covers_the_period() {
     );
 }
 
+/// On a quadratic with exact summaries (`d3 = 0`, `τ = 1`, `μ_g = μ_η = 0`) each solve is the line's minimiser, so
+/// a step of `λ_t` has the period ratio `1 − λ_t/2` exactly: `λ_t` is steered towards `2·(1 − lr_target) = 1.8`
+/// from above and from below, by factors of `lr_gain^(ratio − lr_target)`.
+#[test]
+fn lambda_t_is_steered_by_the_period_ratio() {
+    let o = Poly {
+        c: [-1.0, 2.0, 0.0],
+        curvature_lie: 1.0,
+        blow_up: false,
+    };
+    let (layout, params) = scalar_layout(2);
+    let run = |lr: f64, config: fn(Method1Config) -> Method1Config| {
+        let c = config(Method1Config {
+            lr,
+            ..adaptive(1.0)
+        });
+        let mut opt = Method1::new(layout.clone(), vec![vec![0, 1]], c).unwrap();
+        let (mut p, mut o) = (params.clone(), o.clone());
+        let reports: Vec<Method1Report> =
+            (0..40).map(|_| report(&mut opt, &mut p, &mut o)).collect();
+        // λ_t after each step (the period ratio measured at a step changes the λ_t that step uses).
+        let lrs: Vec<f64> = reports.iter().map(|r| r.next_lr).collect();
+        (reports, lrs, opt)
+    };
+    // 1e-9 relative: a few roundings of f64 in the loss differences of a step of order one.
+    let close = |x: f64, y: f64| (x - y).abs() < 1e-9 * y.abs().max(1.0);
+    for lr_1 in [0.5, 3.0] {
+        let (reports, lrs, _) = run(lr_1, |c| c);
+        // No period has ended at the first step.
+        assert_eq!((reports[0].period_ratio, lrs[0]), (None, lr_1));
+        let r = reports[1].period_ratio.unwrap();
+        assert!(close(r, 1.0 - lr_1 / 2.0), "λ_1 = {lr_1}: ratio {r}");
+        let expected = lr_1 * 1.2f64.powf((r - 0.1).clamp(-1.0, 1.0));
+        assert!(close(lrs[1], expected), "{} vs {expected}", lrs[1]);
+        // Each measured period moves λ_t towards the fixed point 1.8 without crossing it, until the minimum is
+        // reached to rounding (the first-order prediction is then no decrease and nothing is measured).
+        let measured: Vec<usize> = (1..40)
+            .filter(|&k| reports[k].period_ratio.is_some())
+            .collect();
+        assert!(measured.len() >= 5, "{measured:?}");
+        for &k in &measured {
+            let (before, after) = (lrs[k - 1] - 1.8, lrs[k] - 1.8);
+            assert!(
+                after * before > 0.0 && after.abs() < before.abs(),
+                "λ_1 = {lr_1}, step {k}: {lrs:?}"
+            );
+        }
+        // The steps λ_t·η̃ were taken with the adapted λ_t.
+        assert!(reports.iter().all(|r| r.eta.is_some()));
+    }
+    // lr_gain = 1 (`adaptive_damping`) keeps λ_1.
+    let (reports, lrs, _) = run(3.0, Method1Config::adaptive_damping);
+    assert!(reports[1].period_ratio.is_some());
+    assert!(lrs.iter().all(|&l| l == 3.0), "{lrs:?}");
+    // The paper's schedule measures nothing.
+    let (reports, lrs, _) = run(3.0, |c| Method1Config {
+        schedule: Schedule::Paper,
+        ..c
+    });
+    assert!(reports.iter().all(|r| r.period_ratio.is_none()));
+    assert!(lrs.iter().all(|&l| l == 3.0));
+}
+
 #[test]
 fn an_over_predicting_model_grows_lambda_int_and_backtracks_within_the_step() {
     // True curvature 10, reported 1: the solved step overshoots and the loss goes up.

@@ -11,7 +11,7 @@ use crate::run::atomic::write_atomic;
 use crate::run::dir::files;
 use crate::run::records::EpochRecord;
 use crate::train::{
-    self, DatasetKind, OptimizerKind, RunOutcome, TrainConfig, TrainDtype, TrainError,
+    self, DatasetKind, OptimizerKind, RunOutcome, ScheduleKind, TrainConfig, TrainDtype, TrainError,
 };
 
 /// Arguments of `jetnewton train`. Precedence: flags, then `--set`, then the config file, then defaults.
@@ -48,6 +48,11 @@ pub struct TrainArgs {
     /// Method 1's internal damping λ_int (0: no regularisation).
     #[arg(long)]
     pub lambda_int: Option<f64>,
+    /// Method 1's schedule of λ_int and λ_t: the paper's algorithm 4 (default), `adaptive` (self-tuning: λ_int by
+    /// adaptive cubic regularisation, λ_t steered by each period's realised decrease) or `adaptive-damping`
+    /// (λ_int only).
+    #[arg(long, value_enum)]
+    pub schedule: Option<ScheduleKind>,
     /// Partition of the parameters into groups (`canonical`, `trivial`, `weights-biases`, `blocks-K`, …).
     #[arg(long)]
     pub partition: Option<String>,
@@ -129,6 +134,9 @@ impl TrainArgs {
         if let Some(v) = self.lambda_int {
             c.newton.lambda_int = v;
         }
+        if let Some(v) = self.schedule {
+            c.newton.schedule = v;
+        }
         if let Some(v) = self.summary_batch_size {
             c.newton.summary_batch_size = v;
         }
@@ -154,6 +162,7 @@ impl TrainArgs {
         check(self.optimizer.is_some(), "--optimizer");
         check(self.lr.is_some(), "--lr");
         check(self.lambda_int.is_some(), "--lambda-int");
+        check(self.schedule.is_some(), "--schedule");
         check(self.partition.is_some(), "--partition");
         check(self.batch_size.is_some(), "--batch-size");
         check(self.summary_batch_size.is_some(), "--summary-batch-size");

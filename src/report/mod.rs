@@ -8,9 +8,10 @@
 //! | `loss.png` | minibatch loss per step (running mean) and train loss per epoch, log scale | figure 2a |
 //! | `accuracy.png` | loss and accuracy per epoch on the train, validation and test splits | figures 4b, 5 |
 //! | `eta.png` | η per group over the epochs (Method 1 only) | figures 2b, 3b |
+//! | `step-size.png` | λ_t per step, when it moved (Method 1 only) | |
 //! | `hbar-epoch-NNNN.png` | hbar and hbar⁻¹ at initialisation and at the best epoch, weight/bias blocks | figures 1, 3a |
 //!
-//! For several runs ([`plot_compare`]): `loss.png` and `accuracy.png` with a curve per run (Method 1 against its
+//! For several runs ([`plot_compare`]): `loss.png`, `accuracy.png` and `step-size.png` with a curve per run (Method 1 against its
 //! diagonal approximation, figure 6, is the comparison of a `newton` and a `newton-diag` run: the diagonal one is
 //! dashed), and `summary.md`, a table of final and best metrics and wall times (tables 4, 5).
 //!
@@ -29,6 +30,7 @@ pub mod load;
 mod loss;
 mod metrics;
 mod series;
+mod step_size;
 mod style;
 mod summary;
 
@@ -68,11 +70,18 @@ pub fn plot_run(run_dir: &Path, out: &Path) -> Result<Vec<PathBuf>, ReportError>
         out,
     )?);
     written.extend(eta::plot_eta(&run, &label, out)?);
+    written.extend(step_size::plot_step_size(
+        runs,
+        std::slice::from_ref(&label),
+        &format!("Step size λ_t: {label}"),
+        out,
+    )?);
     written.extend(hbar::plot_hbar(&run, &label, out)?);
     Ok(written)
 }
 
-/// Draws the comparison of the runs in `run_dirs` (`loss.png`, `accuracy.png`, `summary.md`) into `out`
+/// Draws the comparison of the runs in `run_dirs` (`loss.png`, `accuracy.png`, `step-size.png` when a Method 1
+/// run's λ_t moved, `summary.md`) into `out`
 /// (created if needed) and returns the files written.
 ///
 /// # Errors
@@ -94,6 +103,12 @@ pub fn plot_compare(run_dirs: &[PathBuf], out: &Path) -> Result<Vec<PathBuf>, Re
         &runs,
         &labels,
         "Loss and accuracy per epoch",
+        out,
+    )?);
+    written.extend(step_size::plot_step_size(
+        &runs,
+        &labels,
+        "Method 1's step size λ_t",
         out,
     )?);
     written.push(summary::write_summary(&runs, &labels, out)?);

@@ -125,6 +125,10 @@ pub struct StepRecord {
     /// minibatch, when it was tried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rho: Option<f64>,
+    /// Method 1, adaptive schedule: the period that ended at this step's solve, as the decrease of the loss on its
+    /// summaries' minibatch over its first-order prediction (it drives λ_t).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub period_ratio: Option<f64>,
     /// Method 1, adaptive schedule: the new `η̃` was refused (`ρ` too small) and the previous one kept.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub eta_refused: bool,

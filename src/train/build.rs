@@ -28,9 +28,11 @@ pub fn method1_config(config: &TrainConfig, steps_per_epoch: usize) -> Method1Co
         ..PlateauConfig::default()
     });
     m.summary_average = n.summary_average;
-    if n.schedule == ScheduleKind::Adaptive {
-        m = m.adaptive();
-    }
+    m = match n.schedule {
+        ScheduleKind::Paper => m,
+        ScheduleKind::Adaptive => m.adaptive(),
+        ScheduleKind::AdaptiveDamping => m.adaptive_damping(),
+    };
     if config.optimizer == OptimizerKind::NewtonDiag {
         m = m.diagonal();
     }
@@ -109,8 +111,11 @@ mod tests {
         c.set("newton.schedule=adaptive").unwrap();
         c.set("newton.summary_average=4").unwrap();
         let m = method1_config(&c, 7);
-        assert!(matches!(m.schedule, Schedule::Adaptive(_)));
+        assert!(matches!(m.schedule, Schedule::Adaptive(a) if a.lr_gain > 1.0));
         assert_eq!(m.summary_average, 4);
         assert!(m.validate().is_ok());
+        c.set("newton.schedule=adaptive-damping").unwrap();
+        let m = method1_config(&c, 7);
+        assert!(matches!(m.schedule, Schedule::Adaptive(a) if a.lr_gain == 1.0));
     }
 }

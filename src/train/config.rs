@@ -104,22 +104,26 @@ pub struct NewtonConfig {
     pub factor: f64,
     /// Relative improvement that counts for the plateau scheduler.
     pub threshold: f64,
-    /// How `λ_int` evolves: `"paper"` (constant) or `"adaptive"` (adaptive cubic regularisation on the ratio of
-    /// actual to predicted decrease, rejecting bad steps; see `jetnewton_optim::AdaptiveConfig`).
+    /// How `λ_int` and `λ_t` evolve: `"paper"` (both constant but for the plateau scheduler), `"adaptive"`
+    /// (adaptive cubic regularisation of `λ_int` on the ratio of actual to predicted decrease, rejecting bad
+    /// steps, and `λ_t` steered by each period's realised decrease; see `jetnewton_optim::AdaptiveConfig`) or
+    /// `"adaptive-damping"` (only `λ_int` adapts).
     pub schedule: ScheduleKind,
     /// Solve with the mean of the last `summary_average` summaries (1: no averaging).
     pub summary_average: usize,
 }
 
-/// Method 1's schedule of `λ_int` (`newton.schedule`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// Method 1's schedule of `λ_int` and `λ_t` (`newton.schedule`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "kebab-case")]
 pub enum ScheduleKind {
-    /// The paper's: `λ_int` constant.
+    /// The paper's: `λ_int` constant, `λ_t` changed only by the plateau scheduler.
     #[default]
     Paper,
-    /// Adaptive cubic regularisation with the default thresholds.
+    /// Adaptive `λ_int` and `λ_t` with the default thresholds.
     Adaptive,
+    /// Adaptive `λ_int` only, `λ_t` as in the paper.
+    AdaptiveDamping,
 }
 
 impl Default for NewtonConfig {
@@ -525,6 +529,9 @@ mod tests {
             (c.newton.schedule, c.newton.summary_average),
             (ScheduleKind::Adaptive, 3)
         );
+        c.set("newton.schedule=adaptive-damping").unwrap();
+        assert_eq!(c.newton.schedule, ScheduleKind::AdaptiveDamping);
+        c.set("newton.schedule=adaptive").unwrap();
         c.set("optimizer = adam").unwrap();
         c.set("epochs=7").unwrap();
         c.set("name=my run").unwrap();

@@ -357,6 +357,7 @@ impl<'d, F: Float> Session<'d, F> {
             rejected,
             lambda_int: m1.map(|m| m.lambda_int),
             rho: m1.and_then(|m| m.rho).filter(|r| r.is_finite()),
+            period_ratio: m1.and_then(|m| m.period_ratio).filter(|r| r.is_finite()),
             eta_refused: m1.is_some_and(|m| m.rejected),
             wall_s: self.progress.wall_s,
         })

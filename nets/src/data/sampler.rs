@@ -28,6 +28,26 @@ pub struct SamplerState {
     pub batch_size: usize,
 }
 
+impl SamplerState {
+    /// The state before the last batch was drawn (`None` before the first): a sampler made from it draws that
+    /// batch again.
+    pub fn previous(&self) -> Option<SamplerState> {
+        let (epoch, position) = match (self.epoch, self.position) {
+            (0, 0) => return None,
+            (e, 0) => (
+                e - 1,
+                (self.dataset_len / self.batch_size - 1) * self.batch_size,
+            ),
+            (e, p) => (e, p.checked_sub(self.batch_size)?),
+        };
+        Some(SamplerState {
+            epoch,
+            position,
+            ..*self
+        })
+    }
+}
+
 /// Draws minibatches of a fixed size from a data set of a fixed length: each epoch visits the samples in a new
 /// seeded random order, without replacement.
 ///
@@ -155,6 +175,25 @@ mod tests {
             "indexed",
         )
         .unwrap()
+    }
+
+    #[test]
+    fn previous_state_draws_the_last_batch_again() {
+        let data = indexed(23);
+        let mut s = MinibatchSampler::new(23, 5, 9).unwrap();
+        assert_eq!(s.state().previous(), None);
+        let mut batch = Batch::new();
+        let mut again = Batch::new();
+        // 4 batches per epoch: cross two epoch boundaries.
+        for _ in 0..10 {
+            s.next_batch(&data, &mut batch).unwrap();
+            let prev = s.state().previous().unwrap();
+            MinibatchSampler::from_state(prev)
+                .unwrap()
+                .next_batch(&data, &mut again)
+                .unwrap();
+            assert_eq!(again.inputs(), batch.inputs());
+        }
     }
 
     /// The indices of the next `steps` batches.

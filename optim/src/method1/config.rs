@@ -38,6 +38,20 @@ pub enum Schedule {
 /// while there is no `η̃` the parameters do not move). When the model predicts no decrease for `s` (a zero `η`, or
 /// one the positive part made useless) `ρ` is undefined: the solution is taken, as the paper takes it, and
 /// `λ_int` kept.
+///
+/// The step size `λ_t` is adapted once per period, from what the period did. When new summaries are due, the
+/// loss on the previous summaries' minibatch is measured again (one forward pass) and compared with the
+/// first-order prediction of the displacement the period took along their direction:
+///
+/// ```text
+/// r = (L(θ_start) − L(θ_end)) / ⟨gbar, Σ_t λ_t·η̃⟩        λ_t ← λ_t · lr_gain^clamp(r − lr_target, −1, 1)
+/// ```
+///
+/// `r` is the Armijo ratio of the whole period (1 for a vanishing step; on a quadratic, `1 − α/2` for a step of `α`
+/// times the line's minimiser, 0 at the edge where the loss comes back to its start). Unlike the one-step trial it
+/// sees the steps actually taken, each along a new minibatch's direction, so it judges the noise the paper's
+/// `λ_1` is tuned against: a small positive target keeps the steps below that edge but not at the (too cautious)
+/// greedy minimiser of the minibatch. Within `[λ_1·lr_min_factor, λ_1·lr_max_factor]`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct AdaptiveConfig {
     /// Below this `ρ` the new step sizes are rejected (0.1).
@@ -57,6 +71,14 @@ pub struct AdaptiveConfig {
     /// Most solves and trials per summary update (4: `λ_int` may grow by `gamma³` before the previous `η̃` is
     /// kept).
     pub max_trials: u32,
+    /// The period ratio `λ_t` is steered to (0.1): above it `λ_t` grows, below it `λ_t` shrinks.
+    pub lr_target: f64,
+    /// Largest factor of a change of `λ_t` per period (1.2); 1 keeps `λ_t` (only `λ_int` adapts).
+    pub lr_gain: f64,
+    /// Floor of `λ_t`, as a fraction of `λ_1` (1e-3).
+    pub lr_min_factor: f64,
+    /// Ceiling of `λ_t`, as a multiple of `λ_1` (10).
+    pub lr_max_factor: f64,
 }
 
 impl Default for AdaptiveConfig {
@@ -68,6 +90,10 @@ impl Default for AdaptiveConfig {
             lambda_min: 1.0,
             lambda_max: 1e6,
             max_trials: 4,
+            lr_target: 0.1,
+            lr_gain: 1.2,
+            lr_min_factor: 1e-3,
+            lr_max_factor: 10.0,
         }
     }
 }
@@ -115,13 +141,30 @@ impl AdaptiveConfig {
                 lambda_int,
                 (self.lambda_min..=self.lambda_max).contains(&lambda_int),
             ),
+            (
+                "schedule.lr_target",
+                self.lr_target,
+                (-1.0..1.0).contains(&self.lr_target),
+            ),
+            ("schedule.lr_gain", self.lr_gain, self.lr_gain >= 1.0),
+            (
+                "schedule.lr_min_factor",
+                self.lr_min_factor,
+                self.lr_min_factor > 0.0 && self.lr_min_factor <= 1.0,
+            ),
+            (
+                "schedule.lr_max_factor",
+                self.lr_max_factor,
+                self.lr_max_factor >= 1.0,
+            ),
         ] {
             if !(ok && v.is_finite()) {
                 return Err(OptimError::config(
                     field,
                     v,
                     "out of its domain (see AdaptiveConfig): 0 < eta1 ≤ eta2 < 1, gamma > 1, \
-                     0 < lambda_min ≤ solver.lambda_int ≤ lambda_max",
+                     0 < lambda_min ≤ solver.lambda_int ≤ lambda_max, −1 ≤ lr_target < 1, lr_gain ≥ 1, \
+                     0 < lr_min_factor ≤ 1 ≤ lr_max_factor",
                 ));
             }
         }
@@ -192,6 +235,15 @@ impl Method1Config {
             }),
             ..self
         }
+    }
+
+    /// [`Method1Config::adaptive`] with `λ_t` kept (`lr_gain = 1`): only `λ_int` adapts.
+    pub fn adaptive_damping(self) -> Self {
+        let mut c = self.adaptive();
+        if let Schedule::Adaptive(a) = &mut c.schedule {
+            a.lr_gain = 1.0;
+        }
+        c
     }
 
     /// The same with appendix L's diagonal approximation of `hbar`.
@@ -276,6 +328,11 @@ mod tests {
         assert_eq!(c.no_regularisation().solver.lambda_int, 0.0);
         assert_eq!((c.schedule, c.summary_average), (Schedule::Paper, 1));
         assert!(c.adaptive().validate().is_ok());
+        let Schedule::Adaptive(damping) = c.adaptive_damping().schedule else {
+            panic!("not adaptive")
+        };
+        assert_eq!(damping.lr_gain, 1.0);
+        assert!(c.adaptive_damping().validate().is_ok());
         for bad in [
             Method1Config { period: 0, ..c },
             Method1Config {
@@ -310,7 +367,32 @@ mod tests {
                 }),
                 ..c
             },
-        ] {
+        ]
+        .into_iter()
+        .chain(
+            [
+                AdaptiveConfig {
+                    lr_gain: 0.5,
+                    ..AdaptiveConfig::default()
+                },
+                AdaptiveConfig {
+                    lr_target: 1.0,
+                    ..AdaptiveConfig::default()
+                },
+                AdaptiveConfig {
+                    lr_min_factor: 0.0,
+                    ..AdaptiveConfig::default()
+                },
+                AdaptiveConfig {
+                    lr_max_factor: 0.5,
+                    ..AdaptiveConfig::default()
+                },
+            ]
+            .map(|a| Method1Config {
+                schedule: Schedule::Adaptive(a),
+                ..c
+            }),
+        ) {
             assert!(bad.validate().is_err(), "{bad:?}");
         }
     }

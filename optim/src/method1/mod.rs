@@ -20,13 +20,16 @@
 //!
 //! With [`Schedule::Adaptive`], the new `η̃` is first tried on the `D_newt` minibatch over the displacement of the
 //! next `τ` steps; when the loss decreases much less than the cubic model predicts, `λ_int` grows and the system is
-//! solved again, and `λ_int` shrinks after good trials (see [`AdaptiveConfig`]); with `summary_average = N > 1`, the solve uses the mean of the last `N` summaries.
+//! solved again, and `λ_int` shrinks after good trials; and `λ_t` is steered by how much each period's steps
+//! actually decreased the loss on its summaries' minibatch (see [`AdaptiveConfig`]). With `summary_average = N >
+//! 1`, the solve uses the mean of the last `N` summaries.
 
 mod average;
 mod config;
 mod report;
 mod state;
 mod step;
+mod step_size;
 
 pub use config::{AdaptiveConfig, Method1Config, Schedule};
 pub use report::{EtaUpdate, Method1Report, SummariesReport};
@@ -34,6 +37,7 @@ pub use report::{EtaUpdate, Method1Report, SummariesReport};
 use jetnewton_engine::{Float, Tensor};
 
 use self::average::SummaryAverage;
+use self::step_size::Period;
 use crate::error::Result;
 use crate::layout::ParamLayout;
 use crate::optimizer::{check_lr, Optimizer, StepReport};
@@ -63,6 +67,8 @@ pub struct Method1<F: Float> {
     lambda_int: f64,
     /// The last summaries, when `summary_average > 1`.
     average: Option<SummaryAverage>,
+    /// The current period's start and displacement, with the adaptive schedule once summaries have succeeded.
+    period: Option<Period>,
 }
 
 impl<F: Float> Method1<F> {
@@ -90,6 +96,7 @@ impl<F: Float> Method1<F> {
             step: 0,
             eta: None,
             schedule,
+            period: None,
         })
     }
 

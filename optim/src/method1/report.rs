@@ -23,6 +23,10 @@ pub struct Method1Report {
     /// The adaptive schedule's `ρ` of the last trial (see [`crate::AdaptiveConfig`]); `−∞` when the model
     /// predicted no decrease, `None` without a trial or for a zero step.
     pub rho: Option<f64>,
+    /// The adaptive schedule's period ratio, measured at this step for the period that ended (see
+    /// [`crate::AdaptiveConfig`]): the decrease of the loss on the last summaries' minibatch over the period,
+    /// against its first-order prediction; `None` when not measured.
+    pub period_ratio: Option<f64>,
     /// Whether the adaptive schedule rejected the solved `η` (`ρ < eta1`): the previous `η̃` was kept.
     pub rejected: bool,
     /// How many `η̃` the adaptive schedule tried at this step (0 without a trial).

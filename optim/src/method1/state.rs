@@ -2,6 +2,7 @@
 
 use jetnewton_engine::Float;
 
+use super::step_size::Period;
 use super::{Method1, Schedule};
 use crate::error::{OptimError, Result};
 use crate::optimizer::check_lr;
@@ -10,11 +11,15 @@ use crate::state::{OptimizerState, StateReader};
 const KIND: &str = "method1";
 const SCHEDULER: &str = "scheduler/";
 const AVERAGE: &str = "average/";
+const PERIOD_LOSS: &str = "period/loss";
+const PERIOD_GBAR: &str = "period/gbar";
+const PERIOD_DISPLACEMENT: &str = "period/displacement";
 
 impl<F: Float> Method1<F> {
     /// `step`, `lr` (`λ_t`), the direction `ũ` as `direction/{name}`, `η̃` as the tensor `eta` of shape `[S]`
     /// once defined, the scheduler's bookkeeping under `scheduler/`, `lambda_int` with the adaptive schedule, and
-    /// the summaries being averaged under `average/` when `summary_average > 1`.
+    /// the summaries being averaged under `average/` when `summary_average > 1`, and the adaptive schedule's
+    /// current period under `period/` (its start's loss, `gbar` and its displacement so far) once it has one.
     pub(super) fn save(&self) -> OptimizerState {
         let mut s = OptimizerState::new(KIND);
         s.set_scalar("step", self.step as f64);
@@ -37,6 +42,21 @@ impl<F: Float> Method1<F> {
         }
         if let Some(average) = &self.average {
             average.save(&mut s, AVERAGE);
+        }
+        if let Some(p) = &self.period {
+            s.set_scalar(PERIOD_LOSS, p.loss);
+            for (name, v) in [
+                (PERIOD_GBAR, &p.gbar),
+                (PERIOD_DISPLACEMENT, &p.displacement),
+            ] {
+                s.tensors.insert(
+                    name.into(),
+                    crate::state::StateTensor {
+                        shape: vec![v.len()],
+                        data: v.clone(),
+                    },
+                );
+            }
         }
         s
     }
@@ -76,7 +96,18 @@ impl<F: Float> Method1<F> {
             Some(a) => Some(a.loaded(&mut r, AVERAGE)?),
             None => None,
         };
+        let period = if r.has_scalar(PERIOD_LOSS) {
+            let n = self.groups.len();
+            Some(Period {
+                loss: r.scalar(PERIOD_LOSS)?,
+                gbar: r.tensor::<f64>(PERIOD_GBAR, &[n])?.into_vec(),
+                displacement: r.tensor::<f64>(PERIOD_DISPLACEMENT, &[n])?.into_vec(),
+            })
+        } else {
+            None
+        };
         r.finish()?;
+        self.period = period;
         self.lambda_int = lambda_int;
         self.average = average;
         self.step = step;

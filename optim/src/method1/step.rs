@@ -5,6 +5,7 @@ use jetnewton_engine::{Float, Tensor};
 
 use super::average::{Model, SummaryAverage};
 use super::report::{EtaUpdate, Method1Report, SummariesReport};
+use super::step_size::Period;
 use super::{AdaptiveConfig, Method1, Schedule};
 use crate::error::{OptimError, Result};
 use crate::optimizer::{checked_gradient, StepReport};
@@ -57,27 +58,45 @@ impl<F: Float> Method1<F> {
         let recompute = self.eta.is_none() || (t - 1) % self.config.period as u64 == 0;
         let mut average = self.average.clone();
         let mut trial = Trial::untried(self.lambda_int);
+        let mut lr = self.lr;
+        let mut period = self.period.clone();
+        let mut period_ratio = None;
         let (eta, summaries) = if recompute {
+            // The period that ends here is judged before new summaries replace its minibatch.
+            if let (Schedule::Adaptive(a), Some(p)) = (&self.config.schedule, &period) {
+                period_ratio = p.ratio(params, oracle)?;
+                if let Some(r) = period_ratio {
+                    lr = a.adapt_lr(lr, self.config.lr, r);
+                }
+            }
             let summaries = oracle.summaries(params, &direction, &self.groups)?;
             self.check_summaries(&summaries)?;
             let model = self.model(&summaries, average.as_mut());
             let (eta, update) = match (&self.config.schedule, &model) {
                 (Schedule::Adaptive(a), Some(m)) => {
                     let (eta, update, tried) =
-                        self.adaptive_eta(a, m, summaries.loss, params, &direction, oracle)?;
+                        self.adaptive_eta(a, m, summaries.loss, lr, params, &direction, oracle)?;
                     trial = tried;
                     (eta, update)
                 }
                 _ => self.new_eta(model.as_ref(), self.lambda_int),
+            };
+            period = match (&self.config.schedule, &model) {
+                (Schedule::Adaptive(_), Some(_)) => {
+                    Some(Period::start(summaries.loss, &summaries.gbar))
+                }
+                _ => None,
             };
             (eta, Some(SummariesReport { summaries, update }))
         } else {
             (self.eta.clone(), None)
         };
         if let Some(eta) = &eta {
-            self.apply(params, &direction, eta);
+            self.apply(params, &direction, lr, eta);
+            if let Some(p) = period.as_mut() {
+                p.record_step(lr, eta);
+            }
         }
-        let lr = self.lr;
         let mut schedule = self.schedule.clone();
         let next_lr = schedule.as_mut().and_then(|s| s.observe(loss, lr));
         self.step = t;
@@ -85,6 +104,7 @@ impl<F: Float> Method1<F> {
         self.eta.clone_from(&eta);
         self.schedule = schedule;
         self.average = average;
+        self.period = period;
         self.lambda_int = trial.next_lambda_int;
         self.lr = next_lr.unwrap_or(lr);
         Ok(StepReport {
@@ -99,6 +119,7 @@ impl<F: Float> Method1<F> {
                 lambda_int: trial.lambda_int,
                 next_lambda_int: self.lambda_int,
                 rho: trial.rho,
+                period_ratio,
                 rejected: trial.rejected,
                 trials: trial.trials,
             }),
@@ -106,8 +127,8 @@ impl<F: Float> Method1<F> {
     }
 
     /// `θ_p ← θ_p − λ_t · ũ_p · η̃_{group(p)}`.
-    fn apply(&self, params: &mut [Tensor<F>], direction: &[Tensor<F>], eta: &[f64]) {
-        let step: Vec<f64> = eta.iter().map(|&e| self.lr * e).collect();
+    fn apply(&self, params: &mut [Tensor<F>], direction: &[Tensor<F>], lr: f64, eta: &[f64]) {
+        let step: Vec<f64> = eta.iter().map(|&e| lr * e).collect();
         self.displace(params, direction, &step);
     }
 
@@ -125,11 +146,13 @@ impl<F: Float> Method1<F> {
     /// The adaptive schedule (see [`super::AdaptiveConfig`]): solve, try the solution on the `D_newt` minibatch,
     /// and while it is refused solve again with the larger `λ_int`, at most `max_trials` times. Returns the `η̃`
     /// to use, the last solve's outcome and the trials' record.
+    #[allow(clippy::too_many_arguments)]
     fn adaptive_eta(
         &self,
         a: &AdaptiveConfig,
         m: &Model,
         loss: f64,
+        lr: f64,
         params: &[Tensor<F>],
         direction: &[Tensor<F>],
         oracle: &mut dyn Oracle<F>,
@@ -151,7 +174,7 @@ impl<F: Float> Method1<F> {
             // even in groups whose d3 is too small for λ_int to restrain.
             let scale = a.gamma.powi(1 - trials as i32);
             let raw: Vec<f64> = raw.iter().map(|e| e * scale).collect();
-            let rho = self.trial_ratio(m, loss, params, direction, &raw, lambda_int, oracle)?;
+            let rho = self.trial_ratio(m, loss, lr, params, direction, &raw, lambda_int, oracle)?;
             // No predicted decrease (the positive part can do that) says nothing about λ_int: the solution is
             // taken as the paper takes it, and λ_int kept.
             let (next, rejected) = match rho {
@@ -187,6 +210,7 @@ impl<F: Float> Method1<F> {
         &self,
         m: &Model,
         loss: f64,
+        lr: f64,
         params: &[Tensor<F>],
         direction: &[Tensor<F>],
         eta: &[f64],
@@ -194,7 +218,7 @@ impl<F: Float> Method1<F> {
         oracle: &mut dyn Oracle<F>,
     ) -> Result<Option<f64>> {
         let horizon = self.config.period as f64;
-        let step: Vec<f64> = eta.iter().map(|&e| horizon * self.lr * e).collect();
+        let step: Vec<f64> = eta.iter().map(|&e| horizon * lr * e).collect();
         let predicted = -cubic_model(&m.gbar, &m.hbar, &m.d3, lambda_int, &step);
         if predicted.is_nan() || predicted <= 0.0 {
             return Ok(None);

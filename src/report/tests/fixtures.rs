@@ -28,6 +28,8 @@ pub struct RunSpec {
     pub best: u32,
     /// How fast the loss falls, per epoch.
     pub rate: f64,
+    /// Whether λ_t moves from step to step (Method 1's adaptive schedule); else it stays 1.
+    pub moving_lr: bool,
 }
 
 impl RunSpec {
@@ -46,6 +48,7 @@ impl RunSpec {
             hbar_inv: true,
             best: 2,
             rate: 1.5,
+            moving_lr: false,
         }
     }
 
@@ -131,12 +134,17 @@ pub fn write_run(dir: &Path, spec: &RunSpec) {
             step,
             epoch,
             loss: 2.3 * (-spec.rate * epoch).exp() + 0.02 + 0.05 * noise(step).abs(),
-            lr: 1.0,
+            lr: if spec.moving_lr {
+                0.1 * (1.0 + 0.5 * (step as f64 / 10.0).sin())
+            } else {
+                1.0
+            },
             eta: spec.eta.then(|| eta(epoch)),
             solver: None,
             rejected: false,
             lambda_int: spec.eta.then_some(1.0),
             rho: None,
+            period_ratio: None,
             eta_refused: false,
             wall_s: 0.01 * step as f64,
         };

@@ -144,6 +144,31 @@ fn newton_against_its_diagonal_approximation() {
     assert!(rows[2].contains("| — |"), "{}", rows[2]);
 }
 
+/// λ_t gets a picture when it moved: for one adaptive run, and in a comparison, where only Method 1 runs are drawn
+/// (the Adam run's learning rate would be another quantity on the same axis).
+#[test]
+fn a_moving_step_size_gets_its_picture() {
+    let tmp = tempfile::tempdir().unwrap();
+    let adaptive = RunSpec {
+        moving_lr: true,
+        ..RunSpec::newton("adaptive")
+    };
+    let dirs = [tmp.path().join("adaptive"), tmp.path().join("adam")];
+    write_run(&dirs[0], &adaptive);
+    write_run(&dirs[1], &RunSpec::adam("adam"));
+    let out = tmp.path().join("plots");
+    let written = plot_run(&dirs[0], &out).unwrap();
+    assert!(names(&written).contains(&"step-size.png".to_string()));
+    assert_eq!(check_png(&out.join("step-size.png"), 20), loss::SIZE);
+    let out = tmp.path().join("compare");
+    let written = plot_compare(&dirs, &out).unwrap();
+    assert_eq!(
+        names(&written),
+        ["accuracy.png", "loss.png", "step-size.png", "summary.md"]
+    );
+    assert_eq!(check_png(&out.join("step-size.png"), 20), loss::SIZE);
+}
+
 #[test]
 fn compare_needs_runs() {
     let tmp = tempfile::tempdir().unwrap();
