@@ -5,16 +5,7 @@
 // launch ABI (the Rust wrappers push `i64` only), and tensors past 2^31 elements index correctly.
 #pragma once
 
-// nvcc defines these keywords; the host shim (kernels/host/cuda_host.h) defines them for g++. A
-// header included by neither still compiles as plain C++.
-#ifndef __CUDACC__
-#ifndef __host__
-#define __host__
-#endif
-#ifndef __device__
-#define __device__
-#endif
-#endif
+#include "host_device.cuh"
 
 namespace jetnewton {
 

@@ -12,14 +12,7 @@
 
 #include <math.h>
 
-#ifndef __CUDACC__
-#ifndef __host__
-#define __host__
-#endif
-#ifndef __device__
-#define __device__
-#endif
-#endif
+#include "host_device.cuh"
 
 namespace jetnewton {
 

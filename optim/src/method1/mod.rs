@@ -47,6 +47,61 @@ use crate::state::OptimizerState;
 
 /// The paper's optimiser: per-group step sizes from a cubic-regularised Newton model of the loss along the
 /// momentum of the gradients (see the [module docs](self)).
+///
+/// ```
+/// use jetnewton_engine::summaries::Summaries;
+/// use jetnewton_engine::Tensor;
+/// use jetnewton_optim::{Method1, Method1Config, Optimizer, Oracle, ParamLayout, Result};
+///
+/// /// L(θ) = ½‖θ‖², with exact summaries (one group per tensor) and no minibatches.
+/// struct Bowl;
+/// fn loss(p: &[Tensor<f64>]) -> f64 {
+///     p.iter().map(|t| 0.5 * t.norm_f64().powi(2)).sum()
+/// }
+/// impl Oracle<f64> for Bowl {
+///     fn loss_and_gradient(&mut self, p: &[Tensor<f64>]) -> Result<(f64, Vec<Tensor<f64>>)> {
+///         Ok((loss(p), p.to_vec()))
+///     }
+///     fn summaries(
+///         &mut self,
+///         p: &[Tensor<f64>],
+///         u: &[Tensor<f64>],
+///         groups: &[Vec<usize>],
+///     ) -> Result<Summaries> {
+///         let dot = |a: &Tensor<f64>, b: &Tensor<f64>| -> f64 {
+///             a.data().iter().zip(b.data()).map(|(x, y)| x * y).sum()
+///         };
+///         let n = groups.len();
+///         let mut hbar = vec![vec![0.0; n]; n];
+///         let mut gbar = vec![0.0; n];
+///         for (s, g) in groups.iter().enumerate() {
+///             gbar[s] = g.iter().map(|&i| dot(&p[i], &u[i])).sum();
+///             hbar[s][s] = g.iter().map(|&i| dot(&u[i], &u[i])).sum();
+///         }
+///         Ok(Summaries { loss: loss(p), gbar, hbar, d3: vec![0.0; n], d3_slices: None })
+///     }
+///     fn loss_on_last_summary_batch(&mut self, p: &[Tensor<f64>]) -> Result<f64> {
+///         Ok(loss(p))
+///     }
+/// }
+///
+/// let mut params = vec![
+///     Tensor::from_vec(vec![2], vec![1.0, -2.0]).unwrap(),
+///     Tensor::from_vec(vec![1], vec![3.0]).unwrap(),
+/// ];
+/// let layout = ParamLayout::of(vec!["w".into(), "b".into()], &params)?;
+/// // The paper's defaults, self-tuning λ_int and λ_t (`.adaptive()`); 100 steps per epoch for the plateau scheduler.
+/// let config = Method1Config::paper(100).adaptive();
+/// let mut m1 = Method1::<f64>::new(layout, vec![vec![0], vec![1]], config)?;
+/// let start = loss(&params);
+/// for _ in 0..100 {
+///     m1.step(&mut params, &mut Bowl)?;
+/// }
+/// assert!(loss(&params) < 1e-3 * start);
+/// // Each period got most of its predicted decrease, so λ_t grew from λ_1 = 0.1.
+/// assert!(m1.lr() > 0.1);
+/// # Ok::<(), jetnewton_optim::OptimError>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Method1<F: Float> {
     config: Method1Config,
