@@ -4,19 +4,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use super::axis::{Scale, ValueAxis};
-use super::canvas::render_png;
 use super::error::ReportError;
-use super::legend::{draw_legend, LegendEntry};
-use super::lines::{draw_panel, Curve, LinePanel};
+use super::legend::LegendEntry;
+use super::lines::{render_panel, Curve, LinePanel};
 use super::load::Run;
 use super::series::last_epoch;
 use super::style::{self, Dash};
 use crate::run::records::GroupKind;
 
-/// The picture's size in pixels.
-pub(crate) const SIZE: (u32, u32) = (1100, 650);
-/// The width of the legend strip on the right.
-const LEGEND_WIDTH: u32 = 270;
 /// Groups named in the legend at most; beyond, every k-th is named and the colour map tells the rest.
 const MAX_NAMED: usize = 16;
 
@@ -89,13 +84,7 @@ pub(crate) fn plot_eta(run: &Run, label: &str, out: &Path) -> Result<Option<Path
         y,
         curves,
     };
-    let path = out.join("eta.png");
-    render_png(&path, SIZE, |root| {
-        let (chart, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
-        draw_panel(&chart, &panel)?;
-        draw_legend(&side, 56, &legend)
-    })
-    .map(Some)
+    render_panel(&out.join("eta.png"), &panel, &legend).map(Some)
 }
 
 /// η per epoch: the epoch records' means, or, for a run whose epoch records carry none (one stopped within its

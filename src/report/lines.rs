@@ -1,12 +1,23 @@
 //! Line charts: a panel with two value axes, a caption and curves, and the curves' shared vocabulary.
 
+use std::path::{Path, PathBuf};
+
 use plotters::chart::ChartBuilder;
 use plotters::element::{Circle, DashedPathElement, DottedPathElement, PathElement};
 use plotters::style::{Color, RGBColor, ShapeStyle, BLACK};
 
 use super::axis::ValueAxis;
-use super::canvas::{Area, DrawResult};
+use super::canvas::{render_png, Area, DrawResult};
+use super::error::ReportError;
+use super::legend::{draw_legend, LegendEntry};
 use super::style::{self, Dash};
+
+/// The size in pixels of a picture of one panel with its legend ([`render_panel`]: loss, η, step size).
+pub(crate) const PANEL_SIZE: (u32, u32) = (1100, 650);
+/// The width of the legend strip on the right of a picture.
+pub(crate) const LEGEND_WIDTH: u32 = 270;
+/// Where the legend's first entry starts, in pixels from the top of its strip: level with the plotting area.
+pub(crate) const LEGEND_TOP: i32 = 56;
 
 /// One series of a line chart, in value space.
 #[derive(Clone, Debug)]
@@ -36,6 +47,19 @@ pub(crate) struct LinePanel {
     pub y: ValueAxis,
     /// The series, drawn in order (later ones on top).
     pub curves: Vec<Curve>,
+}
+
+/// Writes the PNG `path`: `panel`, with `legend` in a strip on its right.
+pub(crate) fn render_panel(
+    path: &Path,
+    panel: &LinePanel,
+    legend: &[LegendEntry],
+) -> Result<PathBuf, ReportError> {
+    render_png(path, PANEL_SIZE, |root| {
+        let (chart, side) = root.split_horizontally(PANEL_SIZE.0 - LEGEND_WIDTH);
+        draw_panel(&chart, panel)?;
+        draw_legend(&side, LEGEND_TOP, legend)
+    })
 }
 
 /// The stroke width of curves, in pixels.

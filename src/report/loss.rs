@@ -4,18 +4,12 @@
 use std::path::{Path, PathBuf};
 
 use super::axis::ValueAxis;
-use super::canvas::render_png;
 use super::error::ReportError;
-use super::legend::{draw_legend, LegendEntry};
-use super::lines::{draw_panel, Curve, LinePanel};
+use super::legend::LegendEntry;
+use super::lines::{render_panel, Curve, LinePanel};
 use super::load::Run;
 use super::series::{last_epoch, running_mean, smoothing_window, thin, MAX_POINTS};
 use super::style::{self, Dash};
-
-/// The picture's size in pixels.
-pub(crate) const SIZE: (u32, u32) = (1100, 650);
-/// The width of the legend strip on the right.
-pub(crate) const LEGEND_WIDTH: u32 = 270;
 
 /// Draws `loss.png` into `out`, or nothing (`None`) when no run has a loss recorded yet.
 pub(crate) fn plot_loss(
@@ -73,13 +67,7 @@ pub(crate) fn plot_loss(
         ),
         curves,
     };
-    let path = out.join("loss.png");
-    render_png(&path, SIZE, |root| {
-        let (chart, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
-        draw_panel(&chart, &panel)?;
-        draw_legend(&side, 56, &legend)
-    })
-    .map(Some)
+    render_panel(&out.join("loss.png"), &panel, &legend).map(Some)
 }
 
 /// The run's per-step loss, as a running mean over about 1% of its steps, at the fractional epoch of each step.

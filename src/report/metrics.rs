@@ -7,7 +7,7 @@ use super::axis::ValueAxis;
 use super::canvas::render_png;
 use super::error::ReportError;
 use super::legend::{draw_legend, LegendEntry};
-use super::lines::{draw_panel, Curve, LinePanel};
+use super::lines::{draw_panel, Curve, LinePanel, LEGEND_TOP, LEGEND_WIDTH};
 use super::load::Run;
 use super::series::last_epoch;
 use super::style::{self, Dash};
@@ -15,8 +15,6 @@ use crate::run::records::{EpochRecord, SplitMetrics};
 
 /// The picture's size in pixels.
 pub(crate) const SIZE: (u32, u32) = (1500, 620);
-/// The width of the legend strip on the right.
-const LEGEND_WIDTH: u32 = 270;
 /// The height of the title above both panels.
 const TITLE_HEIGHT: u32 = 40;
 
@@ -140,7 +138,7 @@ pub(crate) fn plot_metrics(
         let (left, right) = charts.split_horizontally((SIZE.0 - LEGEND_WIDTH) / 2);
         draw_panel(&left, &loss_panel)?;
         draw_panel(&right, &accuracy_panel)?;
-        draw_legend(&side, 56 - TITLE_HEIGHT as i32 / 2, &legend)
+        draw_legend(&side, LEGEND_TOP - TITLE_HEIGHT as i32 / 2, &legend)
     })
     .map(Some)
 }

@@ -4,12 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use super::axis::ValueAxis;
-use super::canvas::render_png;
 use super::error::ReportError;
-use super::legend::{draw_legend, LegendEntry};
-use super::lines::{draw_panel, Curve, LinePanel};
+use super::legend::LegendEntry;
+use super::lines::{render_panel, Curve, LinePanel};
 use super::load::Run;
-use super::loss::{LEGEND_WIDTH, SIZE};
 use super::series::{last_epoch, thin, MAX_POINTS};
 use super::style;
 
@@ -61,11 +59,5 @@ pub(crate) fn plot_step_size(
         ),
         curves,
     };
-    let path = out.join("step-size.png");
-    render_png(&path, SIZE, |root| {
-        let (chart, side) = root.split_horizontally(SIZE.0 - LEGEND_WIDTH);
-        draw_panel(&chart, &panel)?;
-        draw_legend(&side, 56, &legend)
-    })
-    .map(Some)
+    render_panel(&out.join("step-size.png"), &panel, &legend).map(Some)
 }

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 
 use super::check_png;
 use super::fixtures::{canonical, group, write_run, RunSpec};
-use crate::report::{eta, loss, metrics, plot_compare, plot_run};
+use crate::report::lines::PANEL_SIZE;
+use crate::report::{metrics, plot_compare, plot_run};
 
 fn names(written: &[PathBuf]) -> Vec<String> {
     let mut names: Vec<String> = written
@@ -41,9 +42,9 @@ fn one_newton_run_gets_every_picture() {
         assert!(path.starts_with(&out), "{}", path.display());
         assert!(path.exists());
     }
-    assert_eq!(check_png(&out.join("loss.png"), 20), loss::SIZE);
+    assert_eq!(check_png(&out.join("loss.png"), 20), PANEL_SIZE);
     assert_eq!(check_png(&out.join("accuracy.png"), 20), metrics::SIZE);
-    assert_eq!(check_png(&out.join("eta.png"), 20), eta::SIZE);
+    assert_eq!(check_png(&out.join("eta.png"), 20), PANEL_SIZE);
     let size = hbar_size(&spec, 2);
     assert_eq!(check_png(&out.join("hbar-epoch-0000.png"), 20), size);
     assert_eq!(check_png(&out.join("hbar-epoch-0002.png"), 20), size);
@@ -122,7 +123,7 @@ fn newton_against_its_diagonal_approximation() {
     let out = tmp.path().join("compare");
     let written = plot_compare(&dirs, &out).unwrap();
     assert_eq!(names(&written), ["accuracy.png", "loss.png", "summary.md"]);
-    assert_eq!(check_png(&out.join("loss.png"), 20), loss::SIZE);
+    assert_eq!(check_png(&out.join("loss.png"), 20), PANEL_SIZE);
     assert_eq!(check_png(&out.join("accuracy.png"), 20), metrics::SIZE);
     let summary = std::fs::read_to_string(out.join("summary.md")).unwrap();
     let rows: Vec<&str> = summary
@@ -159,14 +160,14 @@ fn a_moving_step_size_gets_its_picture() {
     let out = tmp.path().join("plots");
     let written = plot_run(&dirs[0], &out).unwrap();
     assert!(names(&written).contains(&"step-size.png".to_string()));
-    assert_eq!(check_png(&out.join("step-size.png"), 20), loss::SIZE);
+    assert_eq!(check_png(&out.join("step-size.png"), 20), PANEL_SIZE);
     let out = tmp.path().join("compare");
     let written = plot_compare(&dirs, &out).unwrap();
     assert_eq!(
         names(&written),
         ["accuracy.png", "loss.png", "step-size.png", "summary.md"]
     );
-    assert_eq!(check_png(&out.join("step-size.png"), 20), loss::SIZE);
+    assert_eq!(check_png(&out.join("step-size.png"), 20), PANEL_SIZE);
 }
 
 #[test]
