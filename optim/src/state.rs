@@ -61,6 +61,12 @@ impl OptimizerState {
         );
     }
 
+    /// Sets tensor `name` from `f64` values of `shape` (row-major), stored as they are.
+    pub fn set_f64_tensor(&mut self, name: impl Into<String>, shape: Vec<usize>, data: Vec<f64>) {
+        self.tensors
+            .insert(name.into(), StateTensor { shape, data });
+    }
+
     /// Sets one tensor per parameter, named `{buffer}/{parameter name}`.
     pub fn set_buffers<F: Float>(&mut self, buffer: &str, names: &[String], ts: &[Tensor<F>]) {
         for (name, t) in names.iter().zip(ts) {
@@ -134,6 +140,11 @@ impl<'a> StateReader<'a> {
             return Err(self.error(format!("`{name}` = {v} is not a count")));
         }
         Ok(v as u64)
+    }
+
+    /// The values of `f64` tensor `name` of `shape`, row-major (see [`StateReader::tensor`] for the checks).
+    pub fn f64_tensor(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f64>> {
+        Ok(self.tensor::<f64>(name, shape)?.into_vec())
     }
 
     /// Tensor `name` of `shape` in precision `F`; errors when missing, mis-shaped, not finite, or not exactly

@@ -9,14 +9,13 @@ use super::stats::LayerShape;
 use super::Kfac;
 use crate::error::{OptimError, Result};
 use crate::optimizer::check_lr;
-use crate::state::{OptimizerState, StateReader, StateTensor};
+use crate::state::{OptimizerState, StateReader};
 
 const KIND: &str = "kfac";
 
 /// Inserts an `f64` tensor as it is.
 fn put(s: &mut OptimizerState, name: String, shape: Vec<usize>, data: &[f64]) {
-    let data = data.to_vec();
-    s.tensors.insert(name, StateTensor { shape, data });
+    s.set_f64_tensor(name, shape, data.to_vec());
 }
 
 impl<F: Float> Kfac<F> {
@@ -96,9 +95,8 @@ impl<F: Float> Kfac<F> {
                 )));
             }
             let (da, dg) = (shape.d_a(), shape.out);
-            let mut matrix = |name: String, n: usize| -> Result<Vec<f64>> {
-                Ok(r.tensor::<f64>(&name, &[n, n])?.into_vec())
-            };
+            let mut matrix =
+                |name: String, n: usize| -> Result<Vec<f64>> { r.f64_tensor(&name, &[n, n]) };
             let a = matrix(format!("factor_a/{w}"), da)?;
             let g = matrix(format!("factor_g/{w}"), dg)?;
             let mut eigen = |side: &str, n: usize| -> Result<Eigen> {

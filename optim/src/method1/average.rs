@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use jetnewton_engine::summaries::Summaries;
 
 use crate::error::{OptimError, Result};
-use crate::state::{OptimizerState, StateReader, StateTensor};
+use crate::state::{OptimizerState, StateReader};
 
 /// The summaries a solve uses: `gbar`, `hbar` and `d3`, possibly averaged and with `hbar`'s off-diagonal zeroed.
 #[derive(Clone, Debug, PartialEq)]
@@ -76,8 +76,7 @@ impl SummaryAverage {
         }
         let n = self.groups;
         let mut put = |name: &str, shape: Vec<usize>, data: Vec<f64>| {
-            s.tensors
-                .insert(format!("{prefix}{name}"), StateTensor { shape, data });
+            s.set_f64_tensor(format!("{prefix}{name}"), shape, data);
         };
         let flat = |f: &dyn Fn(&Model) -> Vec<f64>| self.last.iter().flat_map(f).collect();
         put("gbar", vec![k, n], flat(&|m| m.gbar.clone()));

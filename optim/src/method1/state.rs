@@ -26,13 +26,7 @@ impl<F: Float> Method1<F> {
         s.set_scalar("lr", self.lr);
         s.set_buffers("direction", self.layout.names(), &self.direction);
         if let Some(eta) = &self.eta {
-            s.tensors.insert(
-                "eta".into(),
-                crate::state::StateTensor {
-                    shape: vec![eta.len()],
-                    data: eta.clone(),
-                },
-            );
+            s.set_f64_tensor("eta", vec![eta.len()], eta.clone());
         }
         if let Some(schedule) = &self.schedule {
             schedule.save(&mut s, SCHEDULER);
@@ -45,18 +39,9 @@ impl<F: Float> Method1<F> {
         }
         if let Some(p) = &self.period {
             s.set_scalar(PERIOD_LOSS, p.loss);
-            for (name, v) in [
-                (PERIOD_GBAR, &p.gbar),
-                (PERIOD_DISPLACEMENT, &p.displacement),
-            ] {
-                s.tensors.insert(
-                    name.into(),
-                    crate::state::StateTensor {
-                        shape: vec![v.len()],
-                        data: v.clone(),
-                    },
-                );
-            }
+            s.set_f64_tensor(PERIOD_GBAR, vec![p.gbar.len()], p.gbar.clone());
+            let d = &p.displacement;
+            s.set_f64_tensor(PERIOD_DISPLACEMENT, vec![d.len()], d.clone());
         }
         s
     }
@@ -68,7 +53,7 @@ impl<F: Float> Method1<F> {
         check_lr("lr", lr)?;
         let direction = r.buffers("direction", self.layout.names(), self.layout.shapes())?;
         let eta = if state.tensors.contains_key("eta") {
-            Some(r.tensor::<f64>("eta", &[self.groups.len()])?.into_vec())
+            Some(r.f64_tensor("eta", &[self.groups.len()])?)
         } else {
             None
         };
@@ -100,8 +85,8 @@ impl<F: Float> Method1<F> {
             let n = self.groups.len();
             Some(Period {
                 loss: r.scalar(PERIOD_LOSS)?,
-                gbar: r.tensor::<f64>(PERIOD_GBAR, &[n])?.into_vec(),
-                displacement: r.tensor::<f64>(PERIOD_DISPLACEMENT, &[n])?.into_vec(),
+                gbar: r.f64_tensor(PERIOD_GBAR, &[n])?,
+                displacement: r.f64_tensor(PERIOD_DISPLACEMENT, &[n])?,
             })
         } else {
             None
