@@ -8,6 +8,9 @@
 #      cannot open the device fails rather than skips)
 #   4. the GEMM benchmark (kernels/examples/matmul_bench.rs) on the paper's MLP shapes, f32 and f64
 #   5. PyTorch's cuBLAS on the same shapes, when python3 has torch with CUDA
+#   6. the summaries of the paper's MLP and BigMLP (batch 1000, f32): `jetnewton --device cuda timing` (the
+#      engine with its products on the GPU) and on the CPU, against PyTorch's double backward on the same GPU
+#      (scripts/torch_peer.py --device cuda), with the speed-up the issue's target is stated in
 # and writes it all to gpu-results.md (or the path given as $1). Exit status: 0 when the tests
 # pass, 1 otherwise (the results file is written either way once the GPU is found).
 #
@@ -152,6 +155,63 @@ else
 fi
 echo "$torch_table"
 
+echo "=== summaries (jetnewton timing, --device cuda and cpu; PyTorch double backward on cuda)"
+SUMMARY_MODELS=(mlp:784-1024-200-100-10:tanh mlp:3072-1024x20-10:elu)
+summaries_dir=$(mktemp -d)
+trap 'rm -f "$log"; rm -rf "$summaries_dir"' EXIT
+if cargo build --quiet --release --features cuda 2>&1; then
+    for i in "${!SUMMARY_MODELS[@]}"; do
+        for dev in cuda cpu; do
+            # The CPU's double backward of the BigMLP at batch 1000 takes minutes: only the GPU runs it.
+            skip=()
+            [[ $dev == cpu ]] && skip=(--skip-double-backward)
+            target/release/jetnewton --device "$dev" timing --model "${SUMMARY_MODELS[$i]}" --batch-size 1000 \
+                --repeat 3 "${skip[@]}" >"$summaries_dir/jetnewton-$dev-$i.json" 2>&1 ||
+                echo "jetnewton timing failed on $dev for ${SUMMARY_MODELS[$i]}" >&2
+            cat "$summaries_dir/jetnewton-$dev-$i.json"
+        done
+    done
+else
+    echo "cargo build --release --features cuda failed" >&2
+fi
+if python3 -c 'import sys, torch; sys.exit(0 if torch.cuda.is_available() else 1)' 2>/dev/null; then
+    python3 scripts/torch_peer.py --device cuda --models mlp,bigmlp --bigmlp-batch 1000 --repeat 5 \
+        >"$summaries_dir/torch.json" 2>&1 || echo "torch_peer.py failed" >&2
+    cat "$summaries_dir/torch.json"
+fi
+read -r -d '' SUMMARY_TABLE <<'PY' || true
+import json, pathlib, sys
+
+d = pathlib.Path(sys.argv[1])
+def load(name):
+    try:
+        return json.loads((d / name).read_text())
+    except (OSError, ValueError):
+        return None
+torch = load("torch.json")
+peer = {c["model"]: c for c in torch["cases"]} if torch else {}
+if torch:
+    print(f"PyTorch {torch['torch']} on {torch['device']}\n")
+print("| model (batch 1000, f32) | jetnewton jets, cuda ms | jets, cpu ms | jetnewton double backward, cuda ms "
+      "| PyTorch double backward, cuda ms | PyTorch / jets (target >= 3) |")
+print("|---|---:|---:|---:|---:|---:|")
+i = 0
+while (d / f"jetnewton-cuda-{i}.json").exists():
+    g, c = load(f"jetnewton-cuda-{i}.json"), load(f"jetnewton-cpu-{i}.json")
+    i += 1
+    if g is None:
+        print("| (jetnewton failed: see the log) | | | | | |")
+        continue
+    p = peer.get(g["model"], {}).get("double_backward_ms")
+    fmt = lambda v: "-" if v is None else f"{v:.1f}"
+    ratio = "-" if p is None else f"{p / g['jet_summaries_ms']:.2f}"
+    cpu = None if c is None else c["jet_summaries_ms"]
+    print(f"| {g['model']} | {fmt(g['jet_summaries_ms'])} | {fmt(cpu)} | {fmt(g['double_backward_ms'])} "
+          f"| {fmt(p)} | {ratio} |")
+PY
+summary_table=$(python3 -c "$SUMMARY_TABLE" "$summaries_dir" 2>&1) || summary_table="(no table: $summary_table)"
+echo "$summary_table"
+
 {
     echo "# GPU check of the CUDA kernels"
     echo
@@ -179,6 +239,10 @@ echo "$torch_table"
     echo "## GEMM, PyTorch (cuBLAS)"
     echo
     echo "$torch_table"
+    echo
+    echo "## Summaries: jetnewton (products on the GPU) vs PyTorch double backward on the GPU"
+    echo
+    echo "$summary_table"
 } >"$RESULTS"
 echo "=== wrote $RESULTS"
 [[ $tests_status == 0 ]] || fail "the tests failed (see $RESULTS)"

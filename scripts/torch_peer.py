@@ -7,6 +7,10 @@ with the given number of threads. Needs Debian's `python3-torch` and `libopenbla
 
     apt-get install python3-torch libopenblas0-openmp
     python3 scripts/torch_peer.py --threads 2
+
+On a GPU (PyTorch's CUDA build; scripts/gpu-check.sh runs this):
+
+    python3 scripts/torch_peer.py --device cuda --models mlp,bigmlp --bigmlp-batch 1000
 """
 import argparse
 import json
@@ -33,17 +37,25 @@ def lenet5(c=3):
         nn.Flatten(), nn.Linear(400, 120), nn.Tanh(), nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10))
 
 
-def median_ms(f, repeat):
+def sync(device):
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def median_ms(f, repeat, device):
     f()
+    sync(device)
     ts = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         f()
+        sync(device)
         ts.append((time.perf_counter() - t0) * 1e3)
     return statistics.median(ts)
 
 
-def case(name, model, x, y, repeat):
+def case(name, model, x, y, repeat, device):
+    model, x, y = model.to(device), x.to(device), y.to(device)
     params = list(model.parameters())
 
     def gradient():
@@ -69,8 +81,8 @@ def case(name, model, x, y, repeat):
             d3.append(0.0 if t is None else (t * u[i]).sum().item())
         return gbar, hbar, d3
 
-    g_ms = median_ms(gradient, repeat)
-    s_ms = median_ms(summaries, max(1, repeat // 2))
+    g_ms = median_ms(gradient, repeat, device)
+    s_ms = median_ms(summaries, max(1, repeat // 2), device)
     return {"model": name, "batch": x.shape[0], "groups": len(params), "gradient_ms": g_ms,
             "double_backward_ms": s_ms, "ratio": s_ms / g_ms}
 
@@ -79,18 +91,36 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
+    ap.add_argument("--models", default="mlp,lenet5,bigmlp", help="comma-separated: mlp, lenet5, bigmlp")
+    ap.add_argument("--bigmlp-batch", type=int, default=100)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     torch.manual_seed(0)
+    device = torch.device(a.device)
+    if device.type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = False
+        torch.backends.cudnn.allow_tf32 = False
+    models = a.models.split(",")
     out = []
-    m = mlp([784, 1024, 200, 100, 10], nn.Tanh)
-    out.append(case("mlp:784-1024-200-100-10:tanh", m, torch.randn(1000, 784), torch.randint(0, 10, (1000,)), a.repeat))
-    out.append(case("lenet5:3x32x32:tanh", lenet5(), torch.randn(1000, 3, 32, 32), torch.randint(0, 10, (1000,)), a.repeat))
-    m = mlp([3072] + [1024] * 20 + [10], nn.ELU)
-    out.append(case("mlp:3072-1024x20-10:elu", m, torch.randn(100, 3072), torch.randint(0, 10, (100,)), a.repeat))
-    flops = 2 * 1000 * (784 * 1024 + 1024 * 200 + 200 * 100 + 100 * 10) * 2 + 2 * 1000 * (1024 * 200 + 200 * 100 + 100 * 10)
-    out[0]["gradient_gflops"] = flops / out[0]["gradient_ms"] / 1e6
-    print(json.dumps({"torch": torch.__version__, "threads": a.threads, "cases": out}, indent=1))
+    if "mlp" in models:
+        m = mlp([784, 1024, 200, 100, 10], nn.Tanh)
+        r = case("mlp:784-1024-200-100-10:tanh", m, torch.randn(1000, 784), torch.randint(0, 10, (1000,)),
+                 a.repeat, device)
+        flops = 2 * 1000 * (784 * 1024 + 1024 * 200 + 200 * 100 + 100 * 10) * 2 \
+            + 2 * 1000 * (1024 * 200 + 200 * 100 + 100 * 10)
+        r["gradient_gflops"] = flops / r["gradient_ms"] / 1e6
+        out.append(r)
+    if "lenet5" in models:
+        out.append(case("lenet5:3x32x32:tanh", lenet5(), torch.randn(1000, 3, 32, 32),
+                        torch.randint(0, 10, (1000,)), a.repeat, device))
+    if "bigmlp" in models:
+        m = mlp([3072] + [1024] * 20 + [10], nn.ELU)
+        b = a.bigmlp_batch
+        out.append(case("mlp:3072-1024x20-10:elu", m, torch.randn(b, 3072), torch.randint(0, 10, (b,)),
+                        a.repeat, device))
+    name = torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"
+    print(json.dumps({"torch": torch.__version__, "threads": a.threads, "device": name, "cases": out}, indent=1))
 
 
 if __name__ == "__main__":

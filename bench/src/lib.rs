@@ -1,7 +1,9 @@
 //! Shared set-up for the criterion benchmarks in `benches/`: seeded workloads of the paper's models, and the
 //! floating-point operation count of a gradient (to report GFLOP/s).
 
+use jetnewton::cli::{DeviceSpec, Result as CliResult};
 use jetnewton::workload::Workload;
+use jetnewton_engine::device::DeviceGuard;
 use jetnewton_engine::summaries::{
     double_backward_summaries, jet_summaries, Summaries, SummaryOptions,
 };
@@ -16,6 +18,22 @@ pub const CASES: [(&str, &str, usize); 4] = [
     ("bigmlp", "mlp:3072-1024x20-10:elu", 100),
     ("vgg11p", "vgg11p:3x32x32", 32),
 ];
+
+/// The environment variable naming the device the benchmarks run on: `cpu` (default), `cuda` or `cuda:N`.
+pub const DEVICE_VAR: &str = "JETNEWTON_DEVICE";
+
+/// Opens the device named by [`DEVICE_VAR`] for as long as the guard lives, and the prefix of the benchmark
+/// groups (`cpu`, `cuda:0`), so that results on different devices never share a name.
+pub fn device_from_env() -> CliResult<(String, Option<DeviceGuard>)> {
+    let spec: DeviceSpec = match std::env::var(DEVICE_VAR) {
+        Ok(v) => v.parse().map_err(|reason| jetnewton::cli::CliError::Flag {
+            flag: "device",
+            reason: format!("{DEVICE_VAR}={v}: {reason}"),
+        })?,
+        Err(_) => DeviceSpec::Cpu,
+    };
+    Ok((spec.to_string(), spec.open()?))
+}
 
 /// Builds the model of `spec`.
 pub fn model(spec: &str) -> Result<Model, NetsError> {

@@ -75,6 +75,14 @@ pub enum EngineError {
         /// What is wrong.
         reason: String,
     },
+    /// The installed matrix-product device failed; the failed product was computed on the CPU instead.
+    #[error("device {device} failed: {message}")]
+    Device {
+        /// The device, as it describes itself.
+        device: String,
+        /// What failed.
+        message: String,
+    },
 }
 
 /// Result alias used throughout the engine.

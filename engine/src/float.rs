@@ -4,6 +4,8 @@ use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
+use crate::device::{GemmCall, MatmulDevice};
+
 /// A floating-point scalar the engine can compute with (implemented for `f32` and `f64`).
 pub trait Float:
     num_traits::Float
@@ -34,6 +36,15 @@ pub trait Float:
     fn tanh_fast(self) -> Self {
         self.tanh()
     }
+
+    /// Runs `call` on `device` in this type's precision.
+    fn device_gemm(
+        device: &dyn MatmulDevice,
+        call: &GemmCall,
+        a: &[Self],
+        b: &[Self],
+        dst: &mut [Self],
+    ) -> Result<(), String>;
 }
 
 impl Float for f32 {
@@ -45,6 +56,16 @@ impl Float for f32 {
     #[inline]
     fn to_f64_lossless(self) -> f64 {
         self as f64
+    }
+
+    fn device_gemm(
+        device: &dyn MatmulDevice,
+        call: &GemmCall,
+        a: &[Self],
+        b: &[Self],
+        dst: &mut [Self],
+    ) -> Result<(), String> {
+        device.gemm_f32(call, a, b, dst)
     }
 
     /// glibc's `tanhf` costs ~15 ns (it goes through `expm1f`); this costs ~3 ns and stays within a few ulp:
@@ -73,5 +94,15 @@ impl Float for f64 {
     #[inline]
     fn to_f64_lossless(self) -> f64 {
         self
+    }
+
+    fn device_gemm(
+        device: &dyn MatmulDevice,
+        call: &GemmCall,
+        a: &[Self],
+        b: &[Self],
+        dst: &mut [Self],
+    ) -> Result<(), String> {
+        device.gemm_f64(call, a, b, dst)
     }
 }

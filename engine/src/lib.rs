@@ -21,6 +21,7 @@
 
 pub mod backward;
 pub mod cpu;
+pub mod device;
 pub mod error;
 pub mod float;
 pub mod graph;

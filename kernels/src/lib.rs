@@ -11,6 +11,9 @@
 //! as C++, each block's threads run as fibers). The wrappers in [`ops`] are generic over the
 //! backend, so what the host tests check is the code a GPU runs.
 //!
+//! [`KernelMatmul`] makes the GEMM the engine's matrix-product device (`jetnewton --device cuda`): once
+//! installed, the large products of every jet pass, gradient and training step run on the backend.
+//!
 //! Everything builds without CUDA: with the `cuda` feature off, or without nvcc at build time,
 //! or without a driver at run time, [`CudaBackend::new`] returns a [`KernelError`] saying which,
 //! so callers choose the CPU path at run time. Feature flags are read in [`ptx`], [`elem`] and
@@ -19,15 +22,18 @@
 #![warn(missing_docs)]
 
 mod backend;
+pub mod device;
 pub mod elem;
 pub mod entries;
 mod error;
+pub mod mlp;
 pub mod ops;
 pub mod ptx;
 
 pub use backend::{Backend, Buffer, CudaBackend, CudaBuffer, KernelArgs, KernelRecord, LaunchDims};
 #[cfg(feature = "host-kernels")]
 pub use backend::{HostBackend, HostBuffer};
+pub use device::KernelMatmul;
 pub use elem::{DType, Elem, Real};
 pub use error::KernelError;
 pub use ops::JetLayout;

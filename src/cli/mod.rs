@@ -1,6 +1,7 @@
 //! The `jetnewton` command line: argument parsing and one module per subcommand.
 
 mod compare;
+mod device;
 mod error;
 mod grad;
 mod measure;
@@ -13,6 +14,7 @@ mod train;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+pub use device::DeviceSpec;
 pub use error::{CliError, Result};
 
 /// jetnewton: Newton's method for neural networks through a summary of higher-order derivatives.
@@ -22,6 +24,10 @@ pub struct Cli {
     /// Worker threads for the CPU kernels (default: all cores).
     #[arg(long, global = true)]
     pub threads: Option<usize>,
+    /// Where the large matrix products run: `cpu`, or `cuda[:N]` (a build with the `cuda` feature and an NVIDIA
+    /// GPU); elementwise work stays on the CPU.
+    #[arg(long, global = true, default_value = "cpu")]
+    pub device: DeviceSpec,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
@@ -77,6 +83,11 @@ pub fn run(cli: Cli) -> Result<()> {
     if !matches!(cli.command, Command::Train(_) | Command::Compare(_)) {
         train::set_threads(cli.threads);
     }
+    // Pictures and partition listings multiply no matrices: they run wherever they are asked to.
+    let _device = match cli.command {
+        Command::Report(_) | Command::Partitions(_) => None,
+        _ => cli.device.open()?,
+    };
     match cli.command {
         Command::Train(a) => train::run(&a, cli.threads),
         Command::Report(a) => report::run(&a),
@@ -85,5 +96,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Summaries(a) => summaries::run(&a),
         Command::Timing(a) => timing::run(&a),
         Command::Partitions(a) => partitions::run(&a),
-    }
+    }?;
+    // A device that failed had its products recomputed on the CPU: the output is sound, but say so.
+    jetnewton_engine::device::health()?;
+    Ok(())
 }

@@ -89,6 +89,8 @@ fn run_typed<F: Float>(a: &TimingArgs) -> Result<()> {
         "groups": s.gbar.len(),
         "dtype": F::NAME,
         "threads": rayon::current_num_threads(),
+        "device": jetnewton_engine::device::current()
+            .map_or_else(|| "cpu".to_string(), |d| d.describe()),
         "repeat": a.repeat,
         "gradient_ms": gradient_ms,
         "jet_summaries_ms": jet_ms,

@@ -252,6 +252,9 @@ impl<'d, F: Float> Session<'d, F> {
             let step = self.progress.step + 1;
             let started = Instant::now();
             let verdict = guard.step(&mut *self.opt, &mut self.params, &mut self.oracle)?;
+            // A failed device product was recomputed on the CPU, so this step is sound; stop before the next one
+            // rather than train on, silently slower, on a device that broke (the checkpoints are intact).
+            jetnewton_engine::device::health()?;
             self.progress.wall_s += started.elapsed().as_secs_f64();
             self.progress.step = step;
             self.progress.running_loss = guard.running_loss();

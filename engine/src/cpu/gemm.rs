@@ -1,7 +1,9 @@
-//! Matrix products through the `gemm` crate (a well-tuned, rayon-parallel GEMM), with transposes as strides.
+//! Matrix products through the `gemm` crate (a well-tuned, rayon-parallel GEMM), with transposes as strides, or
+//! on the installed [`device`](crate::device) when one is installed and the product is large enough.
 
 use gemm::Parallelism;
 
+use crate::device::{self, GemmCall};
 use crate::float::Float;
 
 /// Work (m·n·k) below which a product runs on one thread: forking costs more than it saves.
@@ -38,7 +40,9 @@ impl Layout {
 /// `dst (m×n) = beta_dst·dst + op(a) (m×k) · op(b) (k×n)`, where `beta_dst` is 0 (overwrite) or 1 (accumulate).
 ///
 /// `a` and `b` hold `m·k` and `k·n` elements in the layouts given. Panics only on slice lengths that disagree
-/// with `m, n, k`, which the callers check first.
+/// with `m, n, k`, which the callers check first. Runs on the installed device when there is one and the product
+/// has at least its [`min_work`](device::MatmulDevice::min_work) multiply-adds; a failed device product is
+/// recomputed here (see [`device::health`]).
 #[allow(clippy::too_many_arguments)]
 pub fn matmul<F: Float>(
     m: usize,
@@ -64,6 +68,28 @@ pub fn matmul<F: Float>(
             dst[..m * n].iter_mut().for_each(|x| *x = F::zero());
         }
         return;
+    }
+    let call = GemmCall {
+        m,
+        n,
+        k,
+        a: la,
+        b: lb,
+        accumulate,
+    };
+    if let Some(dev) = device::current().filter(|d| call.work() >= d.min_work()) {
+        let dst = &mut dst[..m * n];
+        // A failed launch may have left `dst` half written: start the CPU's product from a copy.
+        let before = accumulate.then(|| dst.to_vec());
+        match F::device_gemm(dev.as_ref(), &call, &a[..m * k], &b[..k * n], dst) {
+            Ok(()) => return,
+            Err(message) => {
+                device::record_failure(dev.as_ref(), message);
+                if let Some(before) = before {
+                    dst.copy_from_slice(&before);
+                }
+            }
+        }
     }
     let (a_cs, a_rs) = la.strides(m, k);
     let (b_cs, b_rs) = lb.strides(k, n);

@@ -43,6 +43,18 @@ pub fn dots<B: Backend, T: Real>(
     b: &B::Buffer<T>,
     out: &mut B::Buffer<f64>,
 ) -> Result<(), KernelError> {
+    dots_at(backend, d, a, b, out, 0)
+}
+
+/// `out[at + t] = <a_t, b_t>` for every pair, in f64: many contractions gathered in one buffer, read back at once.
+pub fn dots_at<B: Backend, T: Real>(
+    backend: &B,
+    d: &Dots,
+    a: &B::Buffer<T>,
+    b: &B::Buffer<T>,
+    out: &mut B::Buffer<f64>,
+    at: usize,
+) -> Result<(), KernelError> {
     const OP: &str = "dots";
     if d.pairs == 0 {
         return Ok(());
@@ -55,7 +67,7 @@ pub fn dots<B: Backend, T: Real>(
     }
     need(OP, "a", a, (d.pairs - 1) * d.stride_a + d.n)?;
     need(OP, "b", b, (d.pairs - 1) * d.stride_b + d.n)?;
-    need(OP, "out", out, d.pairs)?;
+    need(OP, "out", out, at + d.pairs)?;
     let split = d.split();
     let mut partial = backend.alloc_zeros::<f64>(split * d.pairs)?;
     let mut args = KernelArgs::new();
@@ -73,7 +85,7 @@ pub fn dots<B: Backend, T: Real>(
     unsafe { backend.launch(entries::DOT_PARTIALS.of::<T>(), dims, args)? };
     let mut args = KernelArgs::new();
     args.input(&partial, 0)
-        .output(out, 0)
+        .output(out, at)
         .int(int(OP, d.pairs)?)
         .int(int(OP, split)?);
     // SAFETY: partial is pairs x split, out holds pairs values.
