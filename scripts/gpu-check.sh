@@ -8,9 +8,10 @@
 #      cannot open the device fails rather than skips)
 #   4. the GEMM benchmark (kernels/examples/matmul_bench.rs) on the paper's MLP shapes, f32 and f64
 #   5. PyTorch's cuBLAS on the same shapes, when python3 has torch with CUDA
-#   6. the summaries of the paper's MLP and BigMLP (batch 1000, f32): `jetnewton --device cuda timing` (the
-#      engine with its products on the GPU) and on the CPU, against PyTorch's double backward on the same GPU
-#      (scripts/torch_peer.py --device cuda), with the speed-up the target is stated in
+#   6. the summaries of the paper's MLP and BigMLP (batch 1000, f32): `jetnewton --device cuda timing` (resident
+#      on the GPU, and the engine with its products on the GPU, checked against each other) and on the CPU,
+#      against PyTorch's double backward on the same GPU (scripts/torch_peer.py --device cuda), with the speed-up
+#      the target is stated in
 # and writes it all to gpu-results.md (or the path given as $1). Exit status: 0 when the tests
 # pass, 1 otherwise (the results file is written either way once the GPU is found).
 #
@@ -192,22 +193,24 @@ torch = load("torch.json")
 peer = {c["model"]: c for c in torch["cases"]} if torch else {}
 if torch:
     print(f"PyTorch {torch['torch']} on {torch['device']}\n")
-print("| model (batch 1000, f32) | jetnewton jets, cuda ms | jets, cpu ms | jetnewton double backward, cuda ms "
-      "| PyTorch double backward, cuda ms | PyTorch / jets (target >= 3) |")
-print("|---|---:|---:|---:|---:|---:|")
+print("| model (batch 1000, f32) | resident jets, cuda ms | engine jets (GEMMs on cuda) ms | engine jets, cpu ms "
+      "| PyTorch double backward, cuda ms | PyTorch / resident (target >= 3) | resident vs engine, rel. diff |")
+print("|---|---:|---:|---:|---:|---:|---:|")
 i = 0
 while (d / f"jetnewton-cuda-{i}.json").exists():
     g, c = load(f"jetnewton-cuda-{i}.json"), load(f"jetnewton-cpu-{i}.json")
     i += 1
     if g is None:
-        print("| (jetnewton failed: see the log) | | | | | |")
+        print("| (jetnewton failed: see the log) | | | | | | |")
         continue
     p = peer.get(g["model"], {}).get("double_backward_ms")
+    r = g.get("resident_jet_summaries_ms")
     fmt = lambda v: "-" if v is None else f"{v:.1f}"
-    ratio = "-" if p is None else f"{p / g['jet_summaries_ms']:.2f}"
+    ratio = "-" if p is None or r is None else f"{p / r:.2f}"
+    diff = g.get("resident_relative_difference")
+    diff = "-" if diff is None else f"{diff:.1e}"
     cpu = None if c is None else c["jet_summaries_ms"]
-    print(f"| {g['model']} | {fmt(g['jet_summaries_ms'])} | {fmt(cpu)} | {fmt(g['double_backward_ms'])} "
-          f"| {fmt(p)} | {ratio} |")
+    print(f"| {g['model']} | {fmt(r)} | {fmt(g['jet_summaries_ms'])} | {fmt(cpu)} | {fmt(p)} | {ratio} | {diff} |")
 PY
 summary_table=$(python3 -c "$SUMMARY_TABLE" "$summaries_dir" 2>&1) || summary_table="(no table: $summary_table)"
 echo "$summary_table"

@@ -13,6 +13,7 @@
 pub mod cli;
 pub mod oracle;
 pub mod report;
+pub mod resident;
 pub mod run;
 pub mod train;
 pub mod workload;

@@ -189,3 +189,50 @@ fn bad_inputs_exit_2_naming_the_problem() {
         assert!(out.stdout.is_empty(), "{args:?}: partial output");
     }
 }
+
+/// `--device`: an unknown name and, in a build without the `cuda` feature, CUDA itself are refused before any
+/// work, naming the flag and the reason; `--device cpu` is the default and changes nothing.
+#[test]
+fn device_flag_refuses_what_it_cannot_open() {
+    let spec = [
+        "timing",
+        "--model",
+        "mlp:6-4-3:tanh",
+        "--batch-size",
+        "4",
+        "--repeat",
+        "1",
+    ];
+    let with = |device: &str| {
+        let mut args = vec!["--device", device];
+        args.extend_from_slice(&spec);
+        jetnewton(&args)
+    };
+    let out = with("tpu");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("unknown device `tpu`: expected cpu, cuda or cuda:N"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty());
+
+    let out = with("cpu");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(json(&out)["device"], "cpu");
+
+    if !cfg!(feature = "cuda") {
+        let out = with("cuda:1");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("--device: cuda:1: jetnewton was not compiled with CUDA support"),
+            "{err}"
+        );
+        assert!(!err.contains("panicked") && out.stdout.is_empty(), "{err}");
+    }
+}

@@ -1,9 +1,8 @@
 //! Shared set-up for the criterion benchmarks in `benches/`: seeded workloads of the paper's models, and the
 //! floating-point operation count of a gradient (to report GFLOP/s).
 
-use jetnewton::cli::{DeviceSpec, Result as CliResult};
+use jetnewton::cli::{DeviceSpec, OpenDevice, Result as CliResult};
 use jetnewton::workload::Workload;
-use jetnewton_engine::device::DeviceGuard;
 use jetnewton_engine::summaries::{
     double_backward_summaries, jet_summaries, Summaries, SummaryOptions,
 };
@@ -24,7 +23,7 @@ pub const DEVICE_VAR: &str = "JETNEWTON_DEVICE";
 
 /// Opens the device named by [`DEVICE_VAR`] for as long as the guard lives, and the prefix of the benchmark
 /// groups (`cpu`, `cuda:0`), so that results on different devices never share a name.
-pub fn device_from_env() -> CliResult<(String, Option<DeviceGuard>)> {
+pub fn device_from_env() -> CliResult<(String, Option<OpenDevice>)> {
     let spec: DeviceSpec = match std::env::var(DEVICE_VAR) {
         Ok(v) => v.parse().map_err(|reason| jetnewton::cli::CliError::Flag {
             flag: "device",

@@ -4,7 +4,7 @@
 //! rules lifted to jets). From one jet pass per parameter group, sharing the order-0 work, the engine computes the
 //! summaries of the paper *Adapting Newton's Method to Neural Networks through a Summary of Higher-Order
 //! Derivatives*: `gbar` (D¹), `hbar` (D², S×S) and the diagonal of D³. A plain double-backward path is kept as the
-//! baseline and the oracle.
+//! baseline and the oracle. Matrix products run on the CPU, or on a GPU installed through [`device`].
 //!
 //! ```
 //! use jetnewton_engine::{Graph, Tensor};

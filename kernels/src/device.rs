@@ -48,6 +48,12 @@ impl<B: Backend> KernelMatmul<B> {
         }
     }
 
+    /// Runs `f` with the backend, other products waiting meanwhile: for work that keeps its data on the device,
+    /// such as [`crate::mlp::MlpJets`].
+    pub fn with_backend<R>(&self, f: impl FnOnce(&B) -> R) -> R {
+        f(&self.backend.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
     fn product<T: Real>(
         &self,
         call: &GemmCall,

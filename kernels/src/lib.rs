@@ -12,7 +12,8 @@
 //! backend, so what the host tests check is the code a GPU runs.
 //!
 //! [`KernelMatmul`] makes the GEMM the engine's matrix-product device (`jetnewton --device cuda`): once
-//! installed, the large products of every jet pass, gradient and training step run on the backend.
+//! installed, the large products of every jet pass, gradient and training step run on the backend. [`mlp`] goes
+//! further for multilayer perceptrons: the whole summaries computation stays on the backend.
 //!
 //! Everything builds without CUDA: with the `cuda` feature off, or without nvcc at build time,
 //! or without a driver at run time, [`CudaBackend::new`] returns a [`KernelError`] saying which,

@@ -1,7 +1,8 @@
 //! The engine with the kernels as its matrix-product device ([`KernelMatmul`]): every product of a gradient, a jet
 //! pass and a double-backward pass goes through the tiled GEMM kernel, here on the host backend (the same `.cu`
 //! source and the same launch code a GPU runs), and the results agree with the CPU engine. Skipped, with the
-//! reason printed, when build.rs found no C++ compiler.
+//! reason printed, when build.rs found no C++ compiler. The same comparison runs with the products on a real GPU
+//! when one is usable (and fails, rather than skips, under `JETNEWTON_REQUIRE_GPU=1`).
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -11,7 +12,7 @@ use jetnewton_engine::summaries::{
     double_backward_summaries, jet_summaries, Direction, Groups, Summaries, SummaryOptions,
 };
 use jetnewton_engine::{Float, Graph, NodeId, Tensor};
-use jetnewton_kernels::{HostBackend, KernelMatmul};
+use jetnewton_kernels::{Backend, CudaBackend, HostBackend, KernelMatmul};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -204,4 +205,34 @@ fn products_below_min_work_stay_on_the_cpu() {
     assert_eq!(through.jets.hbar, cpu.jets.hbar);
     assert_eq!(through.gradient, cpu.gradient);
     assert!(device::current().is_none());
+}
+
+/// The products on CUDA device 0, every one of them (`min_work` 0), against the CPU: as the f64 test above.
+#[test]
+fn f64_products_on_a_gpu_match_the_cpu() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let gpu = match CudaBackend::new(0) {
+        Ok(b) => b,
+        Err(e) if std::env::var("JETNEWTON_REQUIRE_GPU").as_deref() == Ok("1") => {
+            panic!("JETNEWTON_REQUIRE_GPU=1 but no usable CUDA device: {e}")
+        }
+        Err(e) => {
+            eprintln!("skipped: {e}");
+            return;
+        }
+    };
+    eprintln!("running on {}", gpu.describe());
+    let dev = Arc::new(Counting {
+        inner: KernelMatmul::new(gpu, "cuda:0", 0),
+        calls: AtomicUsize::new(0),
+    });
+    let cpu = evaluate::<f64>(14);
+    let through = {
+        let _installed = device::install(dev.clone());
+        let r = evaluate::<f64>(14);
+        device::health().expect("the GPU's products succeed");
+        r
+    };
+    assert!(dev.calls.load(Ordering::Relaxed) > 20);
+    assert_results_close(&through, &cpu, 1e-11);
 }

@@ -65,3 +65,10 @@ fn gpu_contractions() {
         common::contract::check(&b);
     }
 }
+
+#[test]
+fn gpu_mlp_summaries() {
+    if let Some(b) = device() {
+        common::mlp::check(&b);
+    }
+}

@@ -125,3 +125,10 @@ fn shim_reports_a_divergent_barrier_and_bad_launches() {
     let err = unsafe { b.launch("no_such_kernel", dims, KernelArgs::new()) };
     assert!(matches!(err, Err(KernelError::UnknownKernel { .. })));
 }
+
+#[test]
+fn mlp_summaries() {
+    if let Some(b) = host() {
+        common::mlp::check(&b);
+    }
+}

@@ -5,7 +5,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use jetnewton_engine::device::{self, DeviceGuard};
-use jetnewton_kernels::KernelMatmul;
+use jetnewton_kernels::{CudaBackend, KernelMatmul};
 
 use crate::cli::{CliError, Result};
 
@@ -48,19 +48,37 @@ impl fmt::Display for DeviceSpec {
     }
 }
 
+/// An open GPU, installed as the engine's matrix-product device until dropped.
+#[derive(Debug)]
+pub struct OpenDevice {
+    gpu: Arc<KernelMatmul<CudaBackend>>,
+    _installed: DeviceGuard,
+}
+
+impl OpenDevice {
+    /// The GPU, for work that keeps its data on the device (the resident MLP summaries).
+    pub fn gpu(&self) -> &KernelMatmul<CudaBackend> {
+        &self.gpu
+    }
+}
+
 impl DeviceSpec {
-    /// Opens the device and installs it as the engine's matrix-product device for as long as the guard lives;
+    /// Opens the device and installs it as the engine's matrix-product device for as long as the handle lives;
     /// nothing to do for the CPU. A clear error when CUDA is asked for and cannot be used (no CUDA support in
     /// this build, no PTX, no driver, no such device).
-    pub fn open(self) -> Result<Option<DeviceGuard>> {
+    pub fn open(self) -> Result<Option<OpenDevice>> {
         match self {
             DeviceSpec::Cpu => Ok(None),
             DeviceSpec::Cuda(n) => {
-                let gpu = KernelMatmul::cuda(n).map_err(|e| CliError::Flag {
+                let gpu = Arc::new(KernelMatmul::cuda(n).map_err(|e| CliError::Flag {
                     flag: "device",
                     reason: format!("{self}: {e}"),
-                })?;
-                Ok(Some(device::install(Arc::new(gpu))))
+                })?);
+                let installed = device::install(gpu.clone());
+                Ok(Some(OpenDevice {
+                    gpu,
+                    _installed: installed,
+                }))
             }
         }
     }

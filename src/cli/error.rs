@@ -13,6 +13,12 @@ pub enum CliError {
     /// An op refused its operands (shapes, ranges).
     #[error("{0}")]
     Engine(#[from] jetnewton_engine::EngineError),
+    /// A kernel or the GPU refused or failed.
+    #[error("{0}")]
+    Kernel(#[from] jetnewton_kernels::KernelError),
+    /// A computation resident on the GPU could not be set up.
+    #[error("{0}")]
+    Resident(#[from] crate::resident::ResidentError),
     /// A flag whose value does not make sense.
     #[error("--{flag}: {reason}")]
     Flag {

@@ -14,7 +14,7 @@ mod train;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-pub use device::DeviceSpec;
+pub use device::{DeviceSpec, OpenDevice};
 pub use error::{CliError, Result};
 
 /// jetnewton: Newton's method for neural networks through a summary of higher-order derivatives.
@@ -84,7 +84,7 @@ pub fn run(cli: Cli) -> Result<()> {
         train::set_threads(cli.threads);
     }
     // Pictures and partition listings multiply no matrices: they run wherever they are asked to.
-    let _device = match cli.command {
+    let device = match cli.command {
         Command::Report(_) | Command::Partitions(_) => None,
         _ => cli.device.open()?,
     };
@@ -93,8 +93,8 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Report(a) => report::run(&a),
         Command::Compare(a) => compare::run(&a, cli.threads),
         Command::Grad(a) => grad::run(&a),
-        Command::Summaries(a) => summaries::run(&a),
-        Command::Timing(a) => timing::run(&a),
+        Command::Summaries(a) => summaries::run(&a, device.as_ref()),
+        Command::Timing(a) => timing::run(&a, device.as_ref()),
         Command::Partitions(a) => partitions::run(&a),
     }?;
     // A device that failed had its products recomputed on the CPU: the output is sound, but say so.

@@ -4,15 +4,18 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use jetnewton_engine::device::MatmulDevice;
 use jetnewton_engine::summaries::{
     double_backward_summaries, jet_summaries, Summaries, SummaryOptions,
 };
 use jetnewton_engine::{Float, Graph};
-use jetnewton_nets::{load_batch, load_direction, load_params, Model, PartitionSpec};
+use jetnewton_kernels::Real;
+use jetnewton_nets::{load_batch, load_direction, load_params, Model, Params, PartitionSpec};
 use serde_json::json;
 
 use crate::cli::measure::median_ms;
-use crate::cli::{CliError, Dtype, Method, Result};
+use crate::cli::{CliError, Dtype, Method, OpenDevice, Result};
+use crate::resident::{engine_summaries, resident_mlp};
 use crate::workload::{direction_or_gradient, Workload};
 
 /// Arguments of `jetnewton summaries`.
@@ -47,8 +50,8 @@ pub struct SummariesArgs {
     pub d3_slices: bool,
 }
 
-/// Runs the command.
-pub fn run(a: &SummariesArgs) -> Result<()> {
+/// Runs the command. On a GPU (`device`), an MLP's jet summaries (without slices) run resident on the device.
+pub fn run(a: &SummariesArgs, device: Option<&OpenDevice>) -> Result<()> {
     if a.repeat == 0 {
         return Err(CliError::Flag {
             flag: "repeat",
@@ -56,12 +59,32 @@ pub fn run(a: &SummariesArgs) -> Result<()> {
         });
     }
     match a.dtype {
-        Dtype::F32 => run_typed::<f32>(a),
-        Dtype::F64 => run_typed::<f64>(a),
+        Dtype::F32 => run_typed::<f32>(a, device),
+        Dtype::F64 => run_typed::<f64>(a, device),
     }
 }
 
-fn run_typed<F: Float>(a: &SummariesArgs) -> Result<()> {
+/// The median time and the summaries resident on the GPU, when the model is an MLP and jets without slices
+/// were asked for.
+fn resident<F: Float + Real>(
+    a: &SummariesArgs,
+    device: Option<&OpenDevice>,
+    inputs: &Workload<'_, F>,
+    named: &Params<F>,
+) -> Result<Option<(f64, Summaries)>> {
+    let Some(device) = device.filter(|_| a.method == Method::Jet && !a.d3_slices) else {
+        return Ok(None);
+    };
+    device.gpu().with_backend(|gpu| {
+        let Some(mut jets) = resident_mlp(gpu, inputs, named)? else {
+            return Ok(None);
+        };
+        let (ms, s) = median_ms(a.repeat, || Ok(jets.summaries()?))?;
+        Ok(Some((ms, engine_summaries(s))))
+    })
+}
+
+fn run_typed<F: Float + Real>(a: &SummariesArgs, device: Option<&OpenDevice>) -> Result<()> {
     let model = Model::from_spec(&a.model)?;
     let partition: PartitionSpec = a.partition.parse()?;
     let params = load_params::<F>(&a.weights, &model)?;
@@ -85,15 +108,26 @@ fn run_typed<F: Float>(a: &SummariesArgs) -> Result<()> {
     let opts = SummaryOptions {
         d3_slices: a.d3_slices,
     };
-    let (summaries_ms, s): (f64, Summaries) = median_ms(a.repeat, || {
-        let g = Graph::new();
-        let b = inputs.build(&g)?;
-        let dir = b.direction(&g, &named)?;
-        Ok(match a.method {
-            Method::Jet => jet_summaries(&g, b.loss, &b.groups, &dir, opts)?,
-            Method::DoubleBackward => double_backward_summaries(&g, b.loss, &b.groups, &dir, opts)?,
-        })
-    })?;
+    let on_device = resident(a, device, &inputs, &named)?;
+    let computed_on = match (device, &on_device) {
+        (None, _) => String::new(),
+        (Some(d), Some(_)) => format!("{} (resident)", d.gpu().describe()),
+        (Some(d), None) => format!("{} (matrix products)", d.gpu().describe()),
+    };
+    let (summaries_ms, s): (f64, Summaries) = match on_device {
+        Some(r) => r,
+        None => median_ms(a.repeat, || {
+            let g = Graph::new();
+            let b = inputs.build(&g)?;
+            let dir = b.direction(&g, &named)?;
+            Ok(match a.method {
+                Method::Jet => jet_summaries(&g, b.loss, &b.groups, &dir, opts)?,
+                Method::DoubleBackward => {
+                    double_backward_summaries(&g, b.loss, &b.groups, &dir, opts)?
+                }
+            })
+        })?,
+    };
     let mut out = json!({
         "model": a.model,
         "partition": a.partition,
@@ -106,6 +140,10 @@ fn run_typed<F: Float>(a: &SummariesArgs) -> Result<()> {
         "d3": s.d3,
         "timing": {"gradient_ms": gradient_ms, "summaries_ms": summaries_ms, "repeat": a.repeat},
     });
+    // The exchange format of the CPU is unchanged; a GPU run says where it ran.
+    if device.is_some() {
+        out["device"] = json!(computed_on);
+    }
     if let Some(sl) = s.d3_slices {
         out["d3_slices"] = json!(sl);
     }

@@ -7,8 +7,12 @@ use jetnewton_engine::{Float, Graph};
 use jetnewton_nets::{Model, PartitionSpec};
 use serde_json::json;
 
+use jetnewton_engine::summaries::Summaries;
+use jetnewton_kernels::Real;
+
 use crate::cli::measure::median_ms;
-use crate::cli::{Dtype, Result};
+use crate::cli::{Dtype, OpenDevice, Result};
+use crate::resident::resident_mlp;
 use crate::workload::Workload;
 
 /// Arguments of `jetnewton timing`.
@@ -37,15 +41,43 @@ pub struct TimingArgs {
     pub seed: u64,
 }
 
-/// Runs the measurement and prints one JSON object.
-pub fn run(a: &TimingArgs) -> Result<()> {
+/// Runs the measurement and prints one JSON object. On a GPU (`device`), an MLP's summaries are also timed
+/// resident on the device, and checked against the engine's.
+pub fn run(a: &TimingArgs, device: Option<&OpenDevice>) -> Result<()> {
     match a.dtype {
-        Dtype::F32 => run_typed::<f32>(a),
-        Dtype::F64 => run_typed::<f64>(a),
+        Dtype::F32 => run_typed::<f32>(a, device),
+        Dtype::F64 => run_typed::<f64>(a, device),
     }
 }
 
-fn run_typed<F: Float>(a: &TimingArgs) -> Result<()> {
+/// The resident MLP summaries on the GPU: their median time, and their largest difference from the engine's
+/// `reference` relative to the largest entry. `None` for other models.
+fn resident_timing<F: Float + Real>(
+    a: &TimingArgs,
+    device: &OpenDevice,
+    inputs: &Workload<'_, F>,
+    direction: &jetnewton_nets::Params<F>,
+    reference: &Summaries,
+) -> Result<Option<(f64, f64)>> {
+    device.gpu().with_backend(|gpu| {
+        let Some(mut jets) = resident_mlp(gpu, inputs, direction)? else {
+            return Ok(None);
+        };
+        let (ms, s) = median_ms(a.repeat, || Ok(jets.summaries()?))?;
+        let pairs = [(&s.gbar, &reference.gbar), (&s.d3, &reference.d3)];
+        let flat = (s.hbar.concat(), reference.hbar.concat());
+        let (mut diff, mut scale) = (0.0f64, 0.0f64);
+        for (x, y) in pairs.into_iter().chain([(&flat.0, &flat.1)]) {
+            for (p, q) in x.iter().zip(y.iter()) {
+                diff = diff.max((p - q).abs());
+                scale = scale.max(q.abs());
+            }
+        }
+        Ok(Some((ms, diff / scale.max(f64::MIN_POSITIVE))))
+    })
+}
+
+fn run_typed<F: Float + Real>(a: &TimingArgs, device: Option<&OpenDevice>) -> Result<()> {
     let model = Model::from_spec(&a.model)?;
     let partition: PartitionSpec = a.partition.parse()?;
     let inputs = Workload::<F>::synthetic(&model, a.batch_size, partition, a.seed)?;
@@ -82,6 +114,10 @@ fn run_typed<F: Float>(a: &TimingArgs) -> Result<()> {
             .0,
         )
     };
+    let resident = match device {
+        Some(d) => resident_timing(a, d, &inputs, &direction, &s)?,
+        None => None,
+    };
     let out = json!({
         "model": a.model,
         "batch_size": a.batch_size,
@@ -98,6 +134,9 @@ fn run_typed<F: Float>(a: &TimingArgs) -> Result<()> {
         "jet_over_gradient": jet_ms / gradient_ms,
         "double_backward_over_gradient": db_ms.map(|d| d / gradient_ms),
         "double_backward_over_jet": db_ms.map(|d| d / jet_ms),
+        "resident_jet_summaries_ms": resident.map(|r| r.0),
+        "resident_over_gradient": resident.map(|r| r.0 / gradient_ms),
+        "resident_relative_difference": resident.map(|r| r.1),
     });
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

@@ -6,6 +6,7 @@ pub mod contract;
 pub mod conv;
 pub mod elementwise;
 pub mod matmul;
+pub mod mlp;
 pub mod pool;
 pub mod series;
 pub mod softmax;

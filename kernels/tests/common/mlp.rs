@@ -1,14 +1,15 @@
-//! The device-resident MLP summaries ([`MlpJets`]) on the host backend against the CPU engine's
-//! `jet_summaries`, over random MLPs (depth 1–4, widths 1–6, with and without biases, every activation), random
-//! batches, random partitions (groups spanning layers, tensors left out) and random directions; and the errors of
-//! malformed problems. Skipped, with the reason printed, when build.rs found no C++ compiler.
+//! The device-resident MLP summaries ([`MlpJets`]) against the CPU engine's `jet_summaries`, over random MLPs
+//! (depth 1–4, widths 1–6, with and without biases, every activation), random batches, random partitions (groups
+//! spanning layers, tensors left out) and random directions; a wider f32 case; and the errors of malformed
+//! problems.
 
 use jetnewton_engine::summaries::{jet_summaries, Direction, Groups, SummaryOptions};
 use jetnewton_engine::{Graph, NodeId, Tensor, Var};
 use jetnewton_kernels::mlp::{DenseLayer, MlpJets, MlpParam, MlpProblem, MlpSummaries};
 use jetnewton_kernels::ops::elementwise::Activation;
-use jetnewton_kernels::{HostBackend, KernelError};
+use jetnewton_kernels::{Backend, KernelError};
 use proptest::prelude::*;
+use proptest::test_runner::{Config, TestRunner};
 
 /// A random MLP problem in plain vectors: widths, per-layer weight, bias and their directions, batch, labels,
 /// the group of every tensor (`None`: in no group).
@@ -185,16 +186,6 @@ impl Case {
     }
 }
 
-fn host() -> Option<HostBackend> {
-    match HostBackend::new() {
-        Ok(b) => Some(b),
-        Err(e) => {
-            eprintln!("skipped: {e}");
-            None
-        }
-    }
-}
-
 /// `|a − b| ≤ 1e-10 · (1 + max |b|)` entrywise. Both sides compute the same multilinear forms in f64 in different
 /// orders (the GEMM kernel's tiles against the `gemm` crate, the contraction kernel's fixed-order f64 sums
 /// against sequential ones): rounding of ~1e-16 relative per term, far below 1e-10 for nets this small, while a
@@ -215,30 +206,62 @@ fn assert_close(a: &[f64], b: &[f64], what: &str) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
-
-    #[test]
-    fn resident_mlp_summaries_match_the_engine(c in case()) {
-        let Some(b) = host() else { return Ok(()) };
-        prop_assume!(!c.groups().is_empty());
-        let mut jets = MlpJets::new(&b, &c.problem()).unwrap();
-        let got = jets.summaries().unwrap();
-        let want = c.on_engine();
-        assert_close(&[got.loss], &[want.loss], "loss")?;
-        assert_close(&got.gbar, &want.gbar, "gbar")?;
-        assert_close(&got.hbar.concat(), &want.hbar.concat(), "hbar")?;
-        assert_close(&got.d3, &want.d3, "d3")?;
-        // A second call reuses the buffers: the same numbers, bit for bit.
-        prop_assert_eq!(jets.summaries().unwrap(), got);
+/// One random case on `b` against the engine.
+fn matches_the_engine<B: Backend>(b: &B, c: &Case) -> Result<(), TestCaseError> {
+    if c.groups().is_empty() {
+        return Ok(());
     }
+    let mut jets = MlpJets::new(b, &c.problem()).unwrap();
+    let got = jets.summaries().unwrap();
+    let want = c.on_engine();
+    assert_close(&[got.loss], &[want.loss], "loss")?;
+    assert_close(&got.gbar, &want.gbar, "gbar")?;
+    assert_close(&got.hbar.concat(), &want.hbar.concat(), "hbar")?;
+    assert_close(&got.d3, &want.d3, "d3")?;
+    // A second call reuses the buffers: the same numbers, bit for bit.
+    prop_assert_eq!(jets.summaries().unwrap(), got);
+    Ok(())
+}
+
+/// Every check of this family on `b`: random f64 cases against the engine, a wider f32 case, malformed problems.
+pub fn check<B: Backend>(b: &B) {
+    let mut runner = TestRunner::new(Config {
+        cases: 48,
+        ..Config::default()
+    });
+    if let Err(e) = runner.run(&case(), |c| matches_the_engine(b, &c)) {
+        panic!("resident MLP summaries: {e}");
+    }
+    multi_tile_matches_the_engine(b);
+    f32_matches_the_engine_in_f64(b);
+    malformed_problems_name_the_fault(b);
+}
+
+/// Shapes past one 64×64 tile of the GEMM and past one block of the contraction (W₀ has 4 620 values, so its
+/// dots split over three blocks): rows 67, widths 70 → 66 → 3, every tensor its own group, f64 (1e-10, as above).
+fn multi_tile_matches_the_engine<B: Backend>(b: &B) {
+    let widths = vec![70usize, 66, 3];
+    let rows = 67;
+    let value = |i: usize, salt: usize| ((i * 7919 + salt * 104_729) % 1000) as f64 / 1000.0 - 0.5;
+    let vals = |n: usize, salt: usize| (0..n).map(|i| value(i, salt)).collect::<Vec<f64>>();
+    let c = Case {
+        weights: vec![vals(70 * 66, 1), vals(66 * 3, 2)],
+        biases: vec![Some(vals(66, 3)), Some(vals(3, 4))],
+        weight_dirs: vec![vals(70 * 66, 5), vals(66 * 3, 6)],
+        bias_dirs: vec![vals(66, 7), vals(3, 8)],
+        x: vals(rows * 70, 9),
+        labels: (0..rows).map(|r| (r % 3) as i64).collect(),
+        weight_group: vec![Some(0), Some(2)],
+        bias_group: vec![Some(1), Some(3)],
+        widths,
+        activation: 0,
+    };
+    matches_the_engine(b, &c).unwrap_or_else(|e| panic!("multi-tile case: {e}"));
 }
 
 /// f32, the training precision, on a wider net than the property's: agreement within 1e-4 of the largest entry
 /// (single-precision sums over a few hundred terms per product, through a second-order jet).
-#[test]
-fn f32_resident_mlp_summaries_match_the_engine_in_f64() {
-    let Some(b) = host() else { return };
+fn f32_matches_the_engine_in_f64<B: Backend>(b: &B) {
     let widths = [20usize, 16, 12, 5];
     let rows = 24;
     let value =
@@ -300,7 +323,7 @@ fn f32_resident_mlp_summaries_match_the_engine_in_f64() {
         labels: p.labels,
         groups: p.groups.clone(),
     };
-    let got = MlpJets::new(&b, &problem).unwrap().summaries().unwrap();
+    let got = MlpJets::new(b, &problem).unwrap().summaries().unwrap();
     let close = |a: &[f64], b: &[f64], what: &str| {
         let scale = 1.0 + b.iter().fold(0.0f64, |m, v| m.max(v.abs()));
         for (i, (x, y)) in a.iter().zip(b).enumerate() {
@@ -316,9 +339,7 @@ fn f32_resident_mlp_summaries_match_the_engine_in_f64() {
     close(&got.d3, &want.d3, "d3");
 }
 
-#[test]
-fn malformed_problems_name_the_fault() {
-    let Some(b) = host() else { return };
+fn malformed_problems_name_the_fault<B: Backend>(b: &B) {
     let (w, short, u, x) = (vec![0.5; 6], vec![0.5; 5], vec![0.1; 6], vec![1.0; 4]);
     let base = || MlpProblem {
         layers: vec![DenseLayer {
@@ -334,12 +355,12 @@ fn malformed_problems_name_the_fault() {
         labels: &[0, 2],
         groups: vec![vec![MlpParam::Weight(0)]],
     };
-    let message = |p: MlpProblem<'_, f64>| match MlpJets::new(&b, &p) {
+    let message = |p: MlpProblem<'_, f64>| match MlpJets::new(b, &p) {
         Err(KernelError::InvalidArgument { reason, .. }) => reason,
         Err(e) => panic!("unexpected error {e}"),
         Ok(_) => panic!("accepted a malformed problem"),
     };
-    assert!(MlpJets::new(&b, &base()).is_ok());
+    assert!(MlpJets::new(b, &base()).is_ok());
     let cases: Vec<(MlpProblem<'_, f64>, &str)> = vec![
         (
             MlpProblem {

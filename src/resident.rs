@@ -1,0 +1,143 @@
+//! MLP summaries resident on a kernel backend: a [`Workload`] of a multilayer perceptron turned into the
+//! [`MlpProblem`] of `jetnewton_kernels::mlp`, so that on a GPU the whole jet pass (not only its products) runs
+//! on the device. Other models return `None` and keep the engine's path.
+
+use jetnewton_engine::summaries::Summaries;
+use jetnewton_engine::Float;
+use jetnewton_kernels::mlp::{DenseLayer, MlpJets, MlpParam, MlpProblem, MlpSummaries};
+use jetnewton_kernels::ops::elementwise::Activation as KernelActivation;
+use jetnewton_kernels::{Backend, KernelError, Real};
+use jetnewton_nets::{Activation, Layer, Model, NetsError, ParamKind, ParamSpec, Params};
+
+use crate::workload::Workload;
+
+/// Why a resident computation could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum ResidentError {
+    /// The workload's partition or direction.
+    #[error("{0}")]
+    Nets(#[from] NetsError),
+    /// The backend or the problem's shapes.
+    #[error("{0}")]
+    Kernel(#[from] KernelError),
+}
+
+/// The widths `(in, out)` of each dense layer and the one activation between them, when `model` is an MLP: an
+/// optional flatten, then linear layers with the same activation after each but the last.
+pub fn mlp_layout(model: &Model) -> Option<(Vec<(usize, usize)>, Activation)> {
+    let mut dense = Vec::new();
+    let mut activation = None;
+    let mut expect_linear = true;
+    for (i, layer) in model.layers().iter().enumerate() {
+        match *layer {
+            Layer::Flatten if i == 0 => {}
+            Layer::Linear {
+                in_features,
+                out_features,
+            } if expect_linear => {
+                dense.push((in_features, out_features));
+                expect_linear = false;
+            }
+            Layer::Act(a) if !expect_linear && activation.is_none_or(|b| b == a) => {
+                activation = Some(a);
+                expect_linear = true;
+            }
+            _ => return None,
+        }
+    }
+    // The logits come straight from the last linear layer; a net of one layer has no activation at all.
+    if expect_linear || dense.is_empty() {
+        return None;
+    }
+    Some((dense, activation.unwrap_or(Activation::Tanh)))
+}
+
+fn missing(name: &str, reason: &str) -> NetsError {
+    NetsError::Param {
+        name: name.to_string(),
+        reason: reason.to_string(),
+    }
+}
+
+fn kernel_activation(a: Activation) -> KernelActivation {
+    match a {
+        Activation::Tanh => KernelActivation::Tanh,
+        Activation::Sigmoid => KernelActivation::Sigmoid,
+        Activation::Elu => KernelActivation::Elu { alpha: 1.0 },
+        Activation::Relu => KernelActivation::Relu,
+    }
+}
+
+/// Uploads `w` (an MLP's workload) and the direction `dir` to `backend`, ready for
+/// [`MlpJets::summaries`]; `Ok(None)` when the model is not an MLP.
+pub fn resident_mlp<'b, B: Backend, F: Float + Real>(
+    backend: &'b B,
+    w: &Workload<'_, F>,
+    dir: &Params<F>,
+) -> Result<Option<MlpJets<'b, B, F>>, ResidentError> {
+    let Some((dense, activation)) = mlp_layout(w.model) else {
+        return Ok(None);
+    };
+    w.params.check(w.model)?;
+    let names = w.model.param_names();
+    let groups = w
+        .partition
+        .groups(&names)?
+        .into_iter()
+        .map(|g| {
+            g.iter()
+                .map(|name| match ParamSpec::parse_name(name) {
+                    Some((i, ParamKind::Weight)) => Ok(MlpParam::Weight(i)),
+                    Some((i, ParamKind::Bias)) => Ok(MlpParam::Bias(i)),
+                    None => Err(missing(name, "is not `{layer}.weight` or `{layer}.bias`")),
+                })
+                .collect::<Result<Vec<_>, _>>()
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let grouped = |p: MlpParam| groups.iter().any(|g| g.contains(&p));
+    let tensor = |name: String| {
+        w.params
+            .get(&name)
+            .map(|t| t.data())
+            .ok_or_else(|| missing(&name, "is not in the parameters"))
+    };
+    let direction = |name: String, p: MlpParam| -> Result<Option<&[F]>, NetsError> {
+        if !grouped(p) {
+            return Ok(None);
+        }
+        dir.get(&name)
+            .map(|t| Some(t.data()))
+            .ok_or_else(|| missing(&name, "has no direction"))
+    };
+    let mut layers = Vec::with_capacity(dense.len());
+    for (i, &(in_features, out_features)) in dense.iter().enumerate() {
+        layers.push(DenseLayer {
+            in_features,
+            out_features,
+            weight: tensor(format!("{i}.weight"))?,
+            bias: Some(tensor(format!("{i}.bias"))?),
+            weight_dir: direction(format!("{i}.weight"), MlpParam::Weight(i))?,
+            bias_dir: direction(format!("{i}.bias"), MlpParam::Bias(i))?,
+        });
+    }
+    let labels: Vec<i64> = w.labels.iter().map(|&l| l as i64).collect();
+    let problem = MlpProblem {
+        layers,
+        activation: kernel_activation(activation),
+        x: w.x.data(),
+        labels: &labels,
+        groups,
+    };
+    Ok(Some(MlpJets::new(backend, &problem)?))
+}
+
+/// The engine's form of resident summaries (they never carry the optional slices).
+pub fn engine_summaries(s: MlpSummaries) -> Summaries {
+    Summaries {
+        loss: s.loss,
+        gbar: s.gbar,
+        hbar: s.hbar,
+        d3: s.d3,
+        d3_slices: None,
+    }
+}
