@@ -1,5 +1,5 @@
 //! Matrix products through the `gemm` crate (a well-tuned, rayon-parallel GEMM), with transposes as strides, or
-//! on the installed [`device`](crate::device) when one is installed and the product is large enough.
+//! on the process's [`device`] when one is installed and the product is large enough.
 
 use gemm::Parallelism;
 

@@ -1,4 +1,4 @@
-//! The summaries of a multilayer perceptron computed entirely on a [`Backend`]: weights, activations, jets and
+//! The summaries of a multilayer perceptron computed entirely on a [`Backend`](crate::Backend): weights, activations, jets and
 //! contractions stay in device memory, and one group's pass reads back three numbers per parameter tensor.
 //!
 //! The network is `z_i = a_{i-1} W_iᵀ + b_i`, `a_i = f(z_i)` for the hidden layers, and the mean cross-entropy
