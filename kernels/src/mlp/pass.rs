@@ -1,8 +1,15 @@
 //! [`MlpJets`]: the device buffers of an MLP problem, the shared order-0 pass and one jet pass per group.
 //!
-//! Jets are `order + 1 = 3` packed planes (coefficients 0, 1, 2). Plane 0 of every `z_i` and `a_i` is written
-//! once, by the order-0 pass; a group's pass rewrites planes 1 and 2 from its lowest layer up, and reads the layer
-//! below as a constant (one plane), so stale planes of an earlier pass are never read.
+//! Jets are `order + 1 = 3` packed planes (coefficients 0, 1, 2). Plane 0 of every `z_i`, `a_i` and input
+//! cotangent `da_i` is written once, by the order-0 passes; a group's pass rewrites planes 1 and 2 from its lowest
+//! layer up, and reads the layer below as a constant (one plane), so stale planes of an earlier pass are never
+//! read.
+//!
+//! A weight's cotangent jet `G(t) = dz(t)ᵀ a(t)` is never formed. Its contraction with the direction is
+//! `<G_k, U> = Σ_{i+j=k} <dz_i, a_j Uᵀ>`, and the two products that do not depend on the group are made once:
+//! `P = a₀ Uᵀ` and `Q = dz₀ U`. So `<G_1, U> = <dz_1, P> + <a_1, Q>`, dot products only. `d3` of a group's own
+//! weight, `<G_2, U> = <dz_2, P> + <dz_1, a_1 Uᵀ> + <a_2, Q>`, adds one product. A layer outside the group then
+//! costs four products per pass (`a_{1,2} Wᵀ` forward, `dz_{1,2} W` back), as the CPU engine's jets do.
 
 use std::collections::BTreeMap;
 
@@ -20,8 +27,14 @@ use crate::ops::JetLayout;
 const ORDER: usize = 2;
 /// Planes of a jet of [`ORDER`].
 const PLANES: usize = ORDER + 1;
-/// Contractions read back per layer: `<G_k, u_W>` and `<G_k, u_b>` for k = 0, 1, 2.
-const DOTS_PER_LAYER: usize = 2 * PLANES;
+/// Where a layer's contractions go in the read-back buffer: `<dz_k, P>` (k = 0, 1, 2), `<a_k, Q>`, `<dz_k, a_1 Uᵀ>`
+/// (k = 0, 1) and the bias's `<Σ_rows dz_k, u_b>`.
+const DZ_P: usize = 0;
+const A_Q: usize = DZ_P + PLANES;
+const DZ_R: usize = A_Q + PLANES;
+const BIAS: usize = DZ_R + 2;
+/// Contractions read back per layer.
+const DOTS_PER_LAYER: usize = BIAS + PLANES;
 
 /// One layer's device buffers.
 struct LayerBuffers<B: Backend, T: Real> {
@@ -37,6 +50,12 @@ struct LayerBuffers<B: Backend, T: Real> {
     z: B::Buffer<T>,
     /// Activation jet (hidden layers only).
     a: Option<B::Buffer<T>>,
+    /// `P = a₀ Uᵀ` (`rows × out`), with the weight's direction.
+    p: Option<B::Buffer<T>>,
+    /// `Q = dz₀ U` (`rows × in`), with the weight's direction.
+    q: Option<B::Buffer<T>>,
+    /// Cotangent jet of the layer's input, `dz(t) W(t)` (`rows × in` per plane; not for the first layer).
+    da: Option<B::Buffer<T>>,
 }
 
 /// An MLP problem resident on a backend, ready to give its summaries (see the [module docs](super)).
@@ -55,8 +74,8 @@ pub struct MlpJets<'b, B: Backend, T: Real> {
     loss: B::Buffer<f64>,
     dz: B::Buffer<T>,
     dz_below: B::Buffer<T>,
-    da: B::Buffer<T>,
-    grad_weight: B::Buffer<T>,
+    /// `a_1 Uᵀ` of the layer at hand.
+    r: B::Buffer<T>,
     grad_bias: B::Buffer<T>,
     dots: B::Buffer<f64>,
     groups: Vec<Vec<MlpParam>>,
@@ -73,12 +92,6 @@ impl<'b, B: Backend, T: Real> MlpJets<'b, B, T> {
             .layers
             .iter()
             .map(|l| l.in_features.max(l.out_features))
-            .max()
-            .unwrap_or(0);
-        let largest = problem
-            .layers
-            .iter()
-            .map(|l| l.in_features * l.out_features)
             .max()
             .unwrap_or(0);
         let last = problem.layers.len() - 1;
@@ -101,6 +114,15 @@ impl<'b, B: Backend, T: Real> MlpJets<'b, B, T> {
                 z: backend.alloc_zeros(PLANES * rows * l.out_features)?,
                 a: (i < last)
                     .then(|| backend.alloc_zeros(PLANES * rows * l.out_features))
+                    .transpose()?,
+                p: l.weight_dir
+                    .map(|_| backend.alloc_zeros(rows * l.out_features))
+                    .transpose()?,
+                q: l.weight_dir
+                    .map(|_| backend.alloc_zeros(rows * l.in_features))
+                    .transpose()?,
+                da: (i > 0)
+                    .then(|| backend.alloc_zeros(PLANES * rows * l.in_features))
                     .transpose()?,
             });
         }
@@ -127,8 +149,7 @@ impl<'b, B: Backend, T: Real> MlpJets<'b, B, T> {
             loss: backend.alloc_zeros(PLANES)?,
             dz: backend.alloc_zeros(PLANES * rows * widest)?,
             dz_below: backend.alloc_zeros(PLANES * rows * widest)?,
-            da: backend.alloc_zeros(PLANES * rows * widest)?,
-            grad_weight: backend.alloc_zeros(PLANES * largest)?,
+            r: backend.alloc_zeros(rows * widest)?,
             grad_bias: backend.alloc_zeros(PLANES * widest)?,
             dots: backend.alloc_zeros(DOTS_PER_LAYER * layers.len())?,
             layers,
@@ -137,6 +158,7 @@ impl<'b, B: Backend, T: Real> MlpJets<'b, B, T> {
             base_loss: 0.0,
         };
         jets.base_loss = jets.order_zero()?;
+        jets.order_zero_backward()?;
         Ok(jets)
     }
 
@@ -203,6 +225,51 @@ impl<'b, B: Backend, T: Real> MlpJets<'b, B, T> {
         Ok(b.download(&self.loss)?[0])
     }
 
+    /// Plane 0 of every input cotangent `da_i`, and the products `P = a₀ Uᵀ`, `Q = dz₀ U` every pass shares.
+    fn order_zero_backward(&mut self) -> Result<(), KernelError> {
+        let b = self.backend;
+        let rows = self.rows;
+        let (one, zero) = (T::from_f64(1.0), T::from_f64(0.0));
+        let dims = self.softmax_dims(0);
+        log_softmax_jet_vjp(b, &dims, &self.logp, &self.logp_cotangent, &mut self.dz)?;
+        for i in (0..self.layers.len()).rev() {
+            let (below, rest) = self.layers.split_at_mut(i);
+            let cur = &mut rest[0];
+            let (out, inp) = (cur.out_features, cur.in_features);
+            let input = match below.last() {
+                Some(prev) => prev.a.as_ref().expect("hidden layers have activations"),
+                None => &self.x,
+            };
+            if let (Some(u), Some(p), Some(q)) = (&cur.weight_dir, &mut cur.p, &mut cur.q) {
+                gemm(
+                    b,
+                    &Gemm::new(rows, out, inp).trans_b(),
+                    one,
+                    input,
+                    u,
+                    zero,
+                    p,
+                )?;
+                gemm(b, &Gemm::new(rows, inp, out), one, &self.dz, u, zero, q)?;
+            }
+            if let (Some(da), Some(prev)) = (cur.da.as_mut(), below.last()) {
+                gemm(
+                    b,
+                    &Gemm::new(rows, inp, out),
+                    one,
+                    &self.dz,
+                    &cur.weight,
+                    zero,
+                    da,
+                )?;
+                let layout = JetLayout::dense(rows * inp, 0);
+                activation_jet_vjp(b, self.activation, layout, &prev.z, da, &mut self.dz_below)?;
+                std::mem::swap(&mut self.dz, &mut self.dz_below);
+            }
+        }
+        Ok(())
+    }
+
     fn softmax_dims(&self, order: usize) -> SoftmaxDims {
         let classes = self.layers[self.layers.len() - 1].out_features;
         SoftmaxDims::dense(self.rows, classes, order)
@@ -224,18 +291,29 @@ impl<'b, B: Backend, T: Real> MlpJets<'b, B, T> {
         }
         let mut d3 = 0.0;
         for i in low..self.layers.len() {
-            for (p, at) in [
-                (MlpParam::Weight(i), DOTS_PER_LAYER * i),
-                (MlpParam::Bias(i), DOTS_PER_LAYER * i + PLANES),
-            ] {
-                let Some(&t) = self.group_of.get(&p) else {
-                    continue;
-                };
+            let at = DOTS_PER_LAYER * i;
+            // The input's jet is constant at the lowest layer: the terms through a_1, a_2 vanish there (and their
+            // slots hold an earlier pass's numbers).
+            let varies = i > low;
+            if let Some(&t) = self.group_of.get(&MlpParam::Weight(i)) {
                 if let Some(h) = row[t].as_mut() {
-                    *h += dots[at + 1];
+                    *h += dots[at + DZ_P + 1] + if varies { dots[at + A_Q + 1] } else { 0.0 };
                 }
                 if t == s {
-                    d3 += 2.0 * dots[at + 2];
+                    let through_input = if varies {
+                        dots[at + DZ_R + 1] + dots[at + A_Q + 2]
+                    } else {
+                        0.0
+                    };
+                    d3 += 2.0 * (dots[at + DZ_P + 2] + through_input);
+                }
+            }
+            if let Some(&t) = self.group_of.get(&MlpParam::Bias(i)) {
+                if let Some(h) = row[t].as_mut() {
+                    *h += dots[at + BIAS + 1];
+                }
+                if t == s {
+                    d3 += 2.0 * dots[at + BIAS + 2];
                 }
             }
         }
@@ -290,52 +368,60 @@ impl<'b, B: Backend, T: Real> MlpJets<'b, B, T> {
     }
 
     /// The reverse sweep lifted to jets from the loss down to layer `low`, contracting each parameter's cotangent
-    /// jet with its direction into `dots`.
+    /// jet with its direction into `dots` (see the module docs for the weights' contractions).
     fn reverse(&mut self, s: usize, low: usize) -> Result<(), KernelError> {
         let b = self.backend;
         let rows = self.rows;
+        let (one, zero) = (T::from_f64(1.0), T::from_f64(0.0));
         let dims = self.softmax_dims(ORDER);
         log_softmax_jet_vjp(b, &dims, &self.logp, &self.logp_cotangent, &mut self.dz)?;
         for i in (low..self.layers.len()).rev() {
             let moves_weight = self.in_group(MlpParam::Weight(i), s);
-            let (below, rest) = self.layers.split_at(i);
-            let cur = &rest[0];
+            let (below, rest) = self.layers.split_at_mut(i);
+            let cur = &mut rest[0];
             let (out, inp) = (cur.out_features, cur.in_features);
-            let (input, input_planes) = match below.last() {
-                Some(prev) => (
-                    prev.a.as_ref().expect("hidden layers have activations"),
-                    if i == low { 1 } else { PLANES },
-                ),
-                None => (&self.x, 1),
-            };
-            if let Some(u) = &cur.weight_dir {
-                // The weight's cotangent jet dzᵀ·a, coefficients 1 and 2 (0 is never read).
-                let j = JetMatmul {
-                    m: out,
-                    n: inp,
-                    k: rows,
-                    order: ORDER,
-                    from: 1,
-                    a_coeffs: PLANES,
-                    b_coeffs: input_planes,
-                    trans_a: true,
-                    trans_b: false,
-                };
-                matmul_jet(b, &j, &self.dz, input, &mut self.grad_weight)?;
-                let d = Dots {
-                    n: out * inp,
-                    pairs: PLANES,
-                    stride_a: out * inp,
+            let at = DOTS_PER_LAYER * i;
+            // Below `low` the input is constant; at `low` its planes 1 and 2 are stale and never read.
+            let input = below.last().filter(|_| i > low);
+            if let (Some(u), Some(p), Some(q)) = (&cur.weight_dir, &cur.p, &cur.q) {
+                let planes = |n: usize, pairs: usize| Dots {
+                    n,
+                    pairs,
+                    stride_a: n,
                     stride_b: 0,
                 };
                 dots_at(
                     b,
-                    &d,
-                    &self.grad_weight,
-                    u,
+                    &planes(rows * out, PLANES),
+                    &self.dz,
+                    p,
                     &mut self.dots,
-                    DOTS_PER_LAYER * i,
+                    at + DZ_P,
                 )?;
+                if let Some(prev) = input {
+                    let a = prev.a.as_ref().expect("hidden layers have activations");
+                    dots_at(
+                        b,
+                        &planes(rows * inp, PLANES),
+                        a,
+                        q,
+                        &mut self.dots,
+                        at + A_Q,
+                    )?;
+                    if moves_weight {
+                        let mut g = Gemm::new(rows, out, inp).trans_b();
+                        g.offset_a = rows * inp;
+                        gemm(b, &g, one, a, u, zero, &mut self.r)?;
+                        dots_at(
+                            b,
+                            &planes(rows * out, 2),
+                            &self.dz,
+                            &self.r,
+                            &mut self.dots,
+                            at + DZ_R,
+                        )?;
+                    }
+                }
             }
             if let Some(u) = &cur.bias_dir {
                 // The bias's cotangent jet: the column sums of dz.
@@ -357,33 +443,42 @@ impl<'b, B: Backend, T: Real> MlpJets<'b, B, T> {
                     stride_a: out,
                     stride_b: 0,
                 };
-                let at = DOTS_PER_LAYER * i + PLANES;
-                dots_at(b, &d, &self.grad_bias, u, &mut self.dots, at)?;
+                dots_at(b, &d, &self.grad_bias, u, &mut self.dots, at + BIAS)?;
             }
-            if i > low {
-                // The input's cotangent jet dz·W(t), then back through the activation of layer i − 1.
-                let j = JetMatmul {
-                    m: rows,
-                    n: inp,
-                    k: out,
-                    order: ORDER,
-                    from: 0,
-                    a_coeffs: PLANES,
-                    b_coeffs: if moves_weight { PLANES } else { 1 },
-                    trans_a: false,
-                    trans_b: false,
-                };
-                matmul_jet(b, &j, &self.dz, &cur.weight, &mut self.da)?;
+            if let Some(prev) = input {
+                // Planes 1 and 2 of the input's cotangent jet dz(t)·W(t) (plane 0 is the order-0 pass's), then back
+                // through the activation of layer i − 1.
+                let da = cur
+                    .da
+                    .as_mut()
+                    .expect("layers above the first have input cotangents");
+                if moves_weight {
+                    let j = JetMatmul {
+                        m: rows,
+                        n: inp,
+                        k: out,
+                        order: ORDER,
+                        from: 1,
+                        a_coeffs: PLANES,
+                        b_coeffs: PLANES,
+                        trans_a: false,
+                        trans_b: false,
+                    };
+                    matmul_jet(b, &j, &self.dz, &cur.weight, da)?;
+                } else {
+                    let (dz_plane, da_plane) = (rows * out, rows * inp);
+                    let mut g = Gemm::new(rows, inp, out).batched(
+                        ORDER,
+                        dz_plane as isize,
+                        0,
+                        da_plane as isize,
+                    );
+                    g.offset_a = dz_plane;
+                    g.offset_c = da_plane;
+                    gemm(b, &g, one, &self.dz, &cur.weight, zero, da)?;
+                }
                 let layout = JetLayout::dense(rows * inp, ORDER);
-                let z_below = &below[i - 1].z;
-                activation_jet_vjp(
-                    b,
-                    self.activation,
-                    layout,
-                    z_below,
-                    &self.da,
-                    &mut self.dz_below,
-                )?;
+                activation_jet_vjp(b, self.activation, layout, &prev.z, da, &mut self.dz_below)?;
                 std::mem::swap(&mut self.dz, &mut self.dz_below);
             }
         }
