@@ -32,6 +32,7 @@ use jetnewton_optim::{
 };
 
 mod kfac;
+mod resident;
 
 /// A model, its training set and algorithm 4's two samplers over it.
 pub struct ModelOracle<'d> {
@@ -260,6 +261,17 @@ impl<F: Float> Oracle<F> for ModelOracle<'_> {
         let mut batch = self.summary_batch.take().unwrap_or_default();
         let drawn = self.newton_sampler.next_batch(self.data, &mut batch);
         let out = drawn.map_err(OptimError::oracle).and_then(|()| {
+            let problem = resident::Problem {
+                model: &self.model,
+                names: self.names(),
+                params,
+                direction,
+                groups,
+                batch: &batch,
+            };
+            if let Some(on_gpu) = resident::on_installed_gpu(&problem, &self.layout) {
+                return on_gpu;
+            }
             let g = Graph::new();
             let (loss, leaves) = self.build(&g, params, &batch)?;
             engine_summaries(&g, loss, &leaves, direction, groups)

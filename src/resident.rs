@@ -68,22 +68,35 @@ fn kernel_activation(a: Activation) -> KernelActivation {
     }
 }
 
-/// Uploads `w` (an MLP's workload) and the direction `dir` to `backend`, ready for
-/// [`MlpJets::summaries`]; `Ok(None)` when the model is not an MLP.
-pub fn resident_mlp<'b, B: Backend, F: Float + Real>(
+/// An MLP problem in the model's own terms: named tensors, the batch, groups of tensor names.
+#[derive(Debug, Clone, Copy)]
+pub struct MlpInputs<'a, F: Float> {
+    /// The model (only MLPs are taken).
+    pub model: &'a Model,
+    /// Its parameters.
+    pub params: &'a Params<F>,
+    /// The batch, `rows × in` values (or `rows × C × H × W`, flattened by the first layer).
+    pub x: &'a [F],
+    /// The class of each row.
+    pub labels: &'a [usize],
+    /// The groups, as tensor names.
+    pub groups: &'a [Vec<String>],
+    /// The direction, with the parameters' names (only the grouped tensors are read).
+    pub direction: &'a Params<F>,
+}
+
+/// Uploads `inputs` to `backend`, ready for [`MlpJets::summaries`]; `Ok(None)` when the model is not an MLP.
+pub fn mlp_jets<'b, B: Backend, F: Float + Real>(
     backend: &'b B,
-    w: &Workload<'_, F>,
-    dir: &Params<F>,
+    inputs: &MlpInputs<'_, F>,
 ) -> Result<Option<MlpJets<'b, B, F>>, ResidentError> {
-    let Some((dense, activation)) = mlp_layout(w.model) else {
+    let Some((dense, activation)) = mlp_layout(inputs.model) else {
         return Ok(None);
     };
-    w.params.check(w.model)?;
-    let names = w.model.param_names();
-    let groups = w
-        .partition
-        .groups(&names)?
-        .into_iter()
+    inputs.params.check(inputs.model)?;
+    let groups = inputs
+        .groups
+        .iter()
         .map(|g| {
             g.iter()
                 .map(|name| match ParamSpec::parse_name(name) {
@@ -96,7 +109,8 @@ pub fn resident_mlp<'b, B: Backend, F: Float + Real>(
         .collect::<Result<Vec<_>, _>>()?;
     let grouped = |p: MlpParam| groups.iter().any(|g| g.contains(&p));
     let tensor = |name: String| {
-        w.params
+        inputs
+            .params
             .get(&name)
             .map(|t| t.data())
             .ok_or_else(|| missing(&name, "is not in the parameters"))
@@ -105,7 +119,9 @@ pub fn resident_mlp<'b, B: Backend, F: Float + Real>(
         if !grouped(p) {
             return Ok(None);
         }
-        dir.get(&name)
+        inputs
+            .direction
+            .get(&name)
             .map(|t| Some(t.data()))
             .ok_or_else(|| missing(&name, "has no direction"))
     };
@@ -120,15 +136,37 @@ pub fn resident_mlp<'b, B: Backend, F: Float + Real>(
             bias_dir: direction(format!("{i}.bias"), MlpParam::Bias(i))?,
         });
     }
-    let labels: Vec<i64> = w.labels.iter().map(|&l| l as i64).collect();
+    let labels: Vec<i64> = inputs.labels.iter().map(|&l| l as i64).collect();
     let problem = MlpProblem {
         layers,
         activation: kernel_activation(activation),
-        x: w.x.data(),
+        x: inputs.x,
         labels: &labels,
         groups,
     };
     Ok(Some(MlpJets::new(backend, &problem)?))
+}
+
+/// Uploads `w` (an MLP's workload) and the direction `dir` to `backend`, ready for
+/// [`MlpJets::summaries`]; `Ok(None)` when the model is not an MLP.
+pub fn resident_mlp<'b, B: Backend, F: Float + Real>(
+    backend: &'b B,
+    w: &Workload<'_, F>,
+    dir: &Params<F>,
+) -> Result<Option<MlpJets<'b, B, F>>, ResidentError> {
+    if mlp_layout(w.model).is_none() {
+        return Ok(None);
+    }
+    let groups = w.partition.groups(&w.model.param_names())?;
+    let inputs = MlpInputs {
+        model: w.model,
+        params: &w.params,
+        x: w.x.data(),
+        labels: &w.labels,
+        groups: &groups,
+        direction: dir,
+    };
+    mlp_jets(backend, &inputs)
 }
 
 /// The engine's form of resident summaries (they never carry the optional slices).

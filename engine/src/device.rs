@@ -44,6 +44,7 @@
 //!
 //! impl MatmulDevice for Naive {
 //!     fn describe(&self) -> String { "naive".into() }
+//!     fn as_any(&self) -> &dyn std::any::Any { self }
 //!     fn min_work(&self) -> usize { 0 }
 //!     fn gemm_f32(&self, c: &GemmCall, a: &[f32], b: &[f32], d: &mut [f32]) -> Result<(), String> {
 //!         self.product(c, a, b, d)
@@ -62,6 +63,7 @@
 //! assert!(device::health().is_ok());
 //! ```
 
+use std::any::Any;
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, RwLock};
@@ -117,6 +119,10 @@ impl GemmCall {
 pub trait MatmulDevice: Send + Sync + Debug {
     /// A one-line description, e.g. `cuda:0 (NVIDIA H200)`.
     fn describe(&self) -> String;
+
+    /// The device as [`Any`], so that code which knows a device type can reach it through [`current`] (the CLI
+    /// runs whole MLP summaries on the GPU it installed this way). Implementations return `self`.
+    fn as_any(&self) -> &dyn Any;
 
     /// Products of fewer multiply-adds than this stay on the CPU.
     fn min_work(&self) -> usize;

@@ -29,6 +29,9 @@ impl MatmulDevice for Broken {
     fn describe(&self) -> String {
         "broken:0".into()
     }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
     fn min_work(&self) -> usize {
         4
     }

@@ -101,9 +101,13 @@ impl KernelMatmul<CudaBackend> {
     }
 }
 
-impl<B: Backend + Send> MatmulDevice for KernelMatmul<B> {
+impl<B: Backend + Send + 'static> MatmulDevice for KernelMatmul<B> {
     fn describe(&self) -> String {
         self.label.clone()
+    }
+
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
 
     fn min_work(&self) -> usize {

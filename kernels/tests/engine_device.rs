@@ -26,9 +26,12 @@ struct Counting<D> {
     calls: AtomicUsize,
 }
 
-impl<D: MatmulDevice> MatmulDevice for Counting<D> {
+impl<D: MatmulDevice + 'static> MatmulDevice for Counting<D> {
     fn describe(&self) -> String {
         self.inner.describe()
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
     }
     fn min_work(&self) -> usize {
         self.inner.min_work()
