@@ -2,9 +2,8 @@
 //! [`MlpProblem`] of `jetnewton_kernels::mlp`, so that on a GPU the whole jet pass (not only its products) runs
 //! on the device. Other models return `None` and keep the engine's path.
 
-use jetnewton_engine::summaries::Summaries;
 use jetnewton_engine::Float;
-use jetnewton_kernels::mlp::{DenseLayer, MlpJets, MlpParam, MlpProblem, MlpSummaries};
+use jetnewton_kernels::mlp::{DenseLayer, MlpJets, MlpParam, MlpProblem};
 use jetnewton_kernels::ops::elementwise::Activation as KernelActivation;
 use jetnewton_kernels::{Backend, KernelError, Real};
 use jetnewton_nets::{Activation, Layer, Model, NetsError, ParamKind, ParamSpec, Params};
@@ -167,15 +166,4 @@ pub fn resident_mlp<'b, B: Backend, F: Float + Real>(
         direction: dir,
     };
     mlp_jets(backend, &inputs)
-}
-
-/// The engine's form of resident summaries (they never carry the optional slices).
-pub fn engine_summaries(s: MlpSummaries) -> Summaries {
-    Summaries {
-        loss: s.loss,
-        gbar: s.gbar,
-        hbar: s.hbar,
-        d3: s.d3,
-        d3_slices: None,
-    }
 }

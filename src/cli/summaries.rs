@@ -15,7 +15,7 @@ use serde_json::json;
 
 use crate::cli::measure::median_ms;
 use crate::cli::{CliError, Dtype, Method, OpenDevice, Result};
-use crate::resident::{engine_summaries, resident_mlp};
+use crate::resident::resident_mlp;
 use crate::workload::{direction_or_gradient, Workload};
 
 /// Arguments of `jetnewton summaries`.
@@ -80,7 +80,7 @@ fn resident<F: Float + Real>(
             return Ok(None);
         };
         let (ms, s) = median_ms(a.repeat, || Ok(jets.summaries()?))?;
-        Ok(Some((ms, engine_summaries(s))))
+        Ok(Some((ms, s)))
     })
 }
 

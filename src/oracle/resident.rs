@@ -9,7 +9,7 @@ use jetnewton_nets::data::Batch;
 use jetnewton_nets::{Model, Params};
 use jetnewton_optim::{OptimError, ParamLayout};
 
-use crate::resident::{engine_summaries, mlp_jets, mlp_layout, MlpInputs};
+use crate::resident::{mlp_jets, mlp_layout, MlpInputs};
 
 /// The summaries on the installed GPU, or `None` when there is none or the model is not an MLP. The tensors are
 /// checked against `layout` first, as the engine's path checks them.
@@ -97,7 +97,6 @@ fn typed<B: Backend + Send, F: Float, G: Float + Real>(
             .expect("checked: the model is an MLP");
         jets.summaries().map_err(OptimError::oracle)
     })
-    .map(engine_summaries)
 }
 
 #[cfg(test)]

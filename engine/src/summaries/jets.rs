@@ -119,9 +119,10 @@ pub fn jet_summaries<F: Float>(
     })
 }
 
-/// Fills each missing entry from its mirror and averages entries computed twice, so the result is exactly
-/// symmetric.
-fn symmetrise(h: Vec<Vec<Option<f64>>>) -> Vec<Vec<f64>> {
+/// hbar from rows computed pass by pass (`None` where a pass did not reach): fills each missing entry from its
+/// mirror and averages entries computed twice, so the result is exactly symmetric. Shared with the GPU-resident
+/// MLP summaries of `jetnewton-kernels`, which fill their rows the same way.
+pub fn symmetrise(h: Vec<Vec<Option<f64>>>) -> Vec<Vec<f64>> {
     let n = h.len();
     let mut out = vec![vec![0.0; n]; n];
     for s in 0..n {

@@ -16,6 +16,6 @@ mod problem;
 mod taylor;
 
 pub use double_backward::double_backward_summaries;
-pub use jets::jet_summaries;
+pub use jets::{jet_summaries, symmetrise};
 pub use problem::{gradient_direction, Direction, Groups, Summaries, SummaryOptions};
 pub use taylor::{full_d3, taylor_terms};

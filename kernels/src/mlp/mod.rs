@@ -60,19 +60,6 @@ pub struct MlpProblem<'a, T> {
     pub groups: Vec<Vec<MlpParam>>,
 }
 
-/// The summaries of one batch: as `jetnewton_engine::summaries::Summaries`, without the optional slices.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MlpSummaries {
-    /// The mean cross-entropy at θ.
-    pub loss: f64,
-    /// `<∇L, u_s>`.
-    pub gbar: Vec<f64>,
-    /// `u_sᵀ ∇²L u_t`, exactly symmetric.
-    pub hbar: Vec<Vec<f64>>,
-    /// `∇³L[u_s, u_s, u_s]`.
-    pub d3: Vec<f64>,
-}
-
 impl<T> MlpProblem<'_, T> {
     /// Rows of the batch.
     pub fn rows(&self) -> usize {

@@ -13,7 +13,9 @@
 
 use std::collections::BTreeMap;
 
-use super::{MlpParam, MlpProblem, MlpSummaries};
+use jetnewton_engine::summaries::{symmetrise, Summaries};
+
+use super::{MlpParam, MlpProblem};
 use crate::backend::Backend;
 use crate::elem::Real;
 use crate::error::KernelError;
@@ -168,7 +170,7 @@ impl<'b, B: Backend, T: Real> MlpJets<'b, B, T> {
     }
 
     /// The summaries: one jet pass per group.
-    pub fn summaries(&mut self) -> Result<MlpSummaries, KernelError> {
+    pub fn summaries(&mut self) -> Result<Summaries, KernelError> {
         let count = self.groups.len();
         let mut gbar = vec![0.0; count];
         let mut hbar = vec![vec![None::<f64>; count]; count];
@@ -179,11 +181,12 @@ impl<'b, B: Backend, T: Real> MlpJets<'b, B, T> {
             hbar[s] = row;
             d3[s] = d;
         }
-        Ok(MlpSummaries {
+        Ok(Summaries {
             loss: self.base_loss,
             gbar,
-            hbar: symmetrise(&hbar),
+            hbar: symmetrise(hbar),
             d3,
+            d3_slices: None,
         })
     }
 
@@ -500,20 +503,4 @@ fn broadcast_add<B: Backend, T: Real>(
     g.offset_c = at;
     let one = T::from_f64(1.0);
     gemm(b, &g, one, ones, v, one, c)
-}
-
-/// Each missing entry from its mirror, entries computed twice averaged: exactly symmetric.
-fn symmetrise(h: &[Vec<Option<f64>>]) -> Vec<Vec<f64>> {
-    let n = h.len();
-    (0..n)
-        .map(|s| {
-            (0..n)
-                .map(|t| match (h[s][t], h[t][s]) {
-                    (Some(a), Some(b)) => 0.5 * (a + b),
-                    (Some(a), None) | (None, Some(a)) => a,
-                    (None, None) => f64::NAN,
-                })
-                .collect()
-        })
-        .collect()
 }

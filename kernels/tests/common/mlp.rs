@@ -3,9 +3,9 @@
 //! spanning layers, tensors left out) and random directions; a wider f32 case; and the errors of malformed
 //! problems.
 
-use jetnewton_engine::summaries::{jet_summaries, Direction, Groups, SummaryOptions};
+use jetnewton_engine::summaries::{jet_summaries, Direction, Groups, Summaries, SummaryOptions};
 use jetnewton_engine::{Graph, NodeId, Tensor, Var};
-use jetnewton_kernels::mlp::{DenseLayer, MlpJets, MlpParam, MlpProblem, MlpSummaries};
+use jetnewton_kernels::mlp::{DenseLayer, MlpJets, MlpParam, MlpProblem};
 use jetnewton_kernels::ops::elementwise::Activation;
 use jetnewton_kernels::{Backend, KernelError};
 use proptest::prelude::*;
@@ -135,7 +135,7 @@ impl Case {
     }
 
     /// The same network on the CPU engine's tape.
-    fn on_engine(&self) -> MlpSummaries {
+    fn on_engine(&self) -> Summaries {
         let g = Graph::<f64>::new();
         let rows = self.labels.len();
         let tensor = |shape: Vec<usize>, v: &[f64]| Tensor::from_vec(shape, v.to_vec()).unwrap();
@@ -176,13 +176,7 @@ impl Case {
             .map(|grp| grp.iter().map(|&p| node(p)).collect())
             .collect();
         let groups = Groups::new(&g, groups).unwrap();
-        let s = jet_summaries(&g, loss.id(), &groups, &dir, SummaryOptions::default()).unwrap();
-        MlpSummaries {
-            loss: s.loss,
-            gbar: s.gbar,
-            hbar: s.hbar,
-            d3: s.d3,
-        }
+        jet_summaries(&g, loss.id(), &groups, &dir, SummaryOptions::default()).unwrap()
     }
 }
 
