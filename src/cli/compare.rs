@@ -6,11 +6,13 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::cli::progress::{LogMode, TrainProgress};
-use crate::cli::train::set_threads;
+use crate::cli::train::{install_signal_handlers, set_threads};
 use crate::cli::{CliError, Result};
+use crate::run::claim::ClaimError;
 use crate::run::dir::files;
+use crate::run::lock::RunLock;
 use crate::run::records::{RunInfo, RunStatus};
-use crate::train::{self, TrainConfig};
+use crate::train::{self, TrainConfig, TrainError};
 
 /// Arguments of `jetnewton compare`.
 #[derive(Debug, Args)]
@@ -66,31 +68,32 @@ pub fn run(args: &CompareArgs, threads: Option<usize>) -> Result<()> {
         });
     }
     set_threads(configs.iter().find_map(|c| c.threads));
+    install_signal_handlers()?;
+    std::fs::create_dir_all(&args.out).map_err(|source| CliError::Io {
+        path: args.out.clone(),
+        source,
+    })?;
+    // Two comparisons into one directory would race for its runs and its report: the second one stops here.
+    let _lock = RunLock::acquire(&args.out)
+        .map_err(ClaimError::from)
+        .map_err(TrainError::from)?;
     let mut dirs = Vec::new();
     for mut c in configs {
         c.threads = Some(rayon::current_num_threads());
         let dir = args.out.join(c.run_slug());
-        if args.force && dir.exists() {
-            std::fs::remove_dir_all(&dir).map_err(|source| CliError::Io {
-                path: dir.clone(),
-                source,
-            })?;
-        }
-        if completed(&dir) {
+        let mut progress = TrainProgress::new(args.log);
+        if args.force {
+            // Only a directory jetnewton made is cleared, and only of a run's files (see `run::claim`).
+            train::train_into(&c, &dir, true, &mut progress)?;
+        } else if completed(&dir) {
             if args.log == LogMode::Bar {
                 println!("{}: already trained in {}", c.run_name(), dir.display());
             }
         } else if dir.join(files::CHECKPOINT).exists() {
-            train::resume(&dir, &mut TrainProgress::new(args.log))?;
+            train::resume(&dir, &mut progress)?;
         } else {
-            if dir.exists() {
-                // A run killed before its first checkpoint: nothing worth keeping.
-                std::fs::remove_dir_all(&dir).map_err(|source| CliError::Io {
-                    path: dir.clone(),
-                    source,
-                })?;
-            }
-            train::train(&c, &dir, &mut TrainProgress::new(args.log))?;
+            // New, or a run stopped before its first checkpoint (started again in place).
+            train::train(&c, &dir, &mut progress)?;
         }
         dirs.push(dir);
     }

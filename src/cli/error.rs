@@ -48,10 +48,13 @@ pub enum CliError {
 
 impl CliError {
     /// 2 for bad input (flags, files, shapes): the convention of command-line tools, and clap's own for usage.
-    /// 1 for a run that diverged (the input was fine; the optimiser gave up).
+    /// 1 for a run that diverged or stalled (the input was fine; the optimiser gave up).
+    /// 130 for a run stopped by a signal (128 + SIGINT, whatever the signal: see [`crate::train::interrupt`]).
     pub fn exit_code(&self) -> u8 {
+        use crate::train::TrainError;
         match self {
-            CliError::Train(crate::train::TrainError::Diverged { .. }) => 1,
+            CliError::Train(TrainError::Diverged { .. } | TrainError::Stalled { .. }) => 1,
+            CliError::Train(TrainError::Interrupted { .. }) => crate::train::interrupt::EXIT_CODE,
             _ => 2,
         }
     }

@@ -7,11 +7,11 @@ use clap::Args;
 
 use crate::cli::progress::{LogMode, TrainProgress};
 use crate::cli::{CliError, Result};
-use crate::run::atomic::write_atomic;
 use crate::run::dir::files;
 use crate::run::records::EpochRecord;
 use crate::train::{
-    self, DatasetKind, OptimizerKind, RunOutcome, ScheduleKind, TrainConfig, TrainDtype, TrainError,
+    self, DatasetKind, Longer, OptimizerKind, RunOutcome, ScheduleKind, TrainConfig, TrainDtype,
+    TrainError,
 };
 
 /// Arguments of `jetnewton train`. Precedence: flags, then `--set`, then the config file, then defaults.
@@ -197,6 +197,14 @@ pub fn default_run_dir(name: &str) -> PathBuf {
         .unwrap_or(base)
 }
 
+/// From here on, SIGINT, SIGTERM and SIGHUP stop a run with a checkpoint (see [`crate::train::interrupt`]).
+pub fn install_signal_handlers() -> Result<()> {
+    crate::train::interrupt::install().map_err(|source| CliError::Io {
+        path: "signal handlers".into(),
+        source,
+    })
+}
+
 /// Sets the worker threads of the global pool (only the first call in a process can).
 pub fn set_threads(n: Option<usize>) {
     if let Some(n) = n {
@@ -210,6 +218,7 @@ pub fn set_threads(n: Option<usize>) {
 /// Runs `jetnewton train`.
 pub fn run(args: &TrainArgs, threads: Option<usize>) -> Result<()> {
     let mode = args.log_mode();
+    install_signal_handlers()?;
     let outcome = if let Some(dir) = &args.resume {
         if let Some(flag) = args.config_flags().first() {
             return Err(CliError::Flag {
@@ -220,28 +229,22 @@ pub fn run(args: &TrainArgs, threads: Option<usize>) -> Result<()> {
                 ),
             });
         }
-        let config_path = dir.join(files::CONFIG);
-        let mut stored = TrainConfig::from_file(&config_path).map_err(|e| match e {
+        // The pool is sized before the session starts, from the run's own thread count; the session reads the
+        // config again under the run directory's lock, and rewrites it only once the checkpoint is accepted.
+        let stored = TrainConfig::from_file(&dir.join(files::CONFIG)).map_err(|e| match e {
             TrainError::Io { .. } => TrainError::RunDir {
                 path: dir.clone(),
                 reason: "no config.toml here: not a run directory".into(),
             },
             other => other,
         })?;
-        if args.epochs.is_some() || args.steps.is_some() {
-            stored.epochs = args.epochs.unwrap_or(stored.epochs);
-            stored.steps = args.steps.or(stored.steps);
-            stored.validate()?;
-            write_atomic(&config_path, stored.to_toml().as_bytes()).map_err(|source| {
-                CliError::Io {
-                    path: config_path.clone(),
-                    source,
-                }
-            })?;
-        }
         set_threads(threads.or(stored.threads));
+        let longer = Longer {
+            epochs: args.epochs,
+            steps: args.steps,
+        };
         let mut progress = TrainProgress::new(mode);
-        train::resume(dir, &mut progress)?
+        train::resume_longer(dir, longer, &mut progress)?
     } else {
         let config = args.resolve(threads)?;
         set_threads(config.threads);

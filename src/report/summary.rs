@@ -67,6 +67,8 @@ fn status(run: &Run) -> String {
         RunStatus::Running => "running or killed",
         RunStatus::Completed => "completed",
         RunStatus::Diverged => "diverged",
+        RunStatus::Stalled => "stalled",
+        RunStatus::Interrupted => "interrupted",
     };
     match &run.info.message {
         Some(message) if run.info.status != RunStatus::Completed => {

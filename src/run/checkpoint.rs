@@ -111,6 +111,13 @@ pub struct CheckpointMeta {
     pub samplers: Vec<SavedSampler>,
     /// The loop's counters.
     pub progress: Progress,
+    /// The id of the run that wrote it ([`crate::run::records::RunInfo::run_id`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    /// The run's configuration but for its length and threads (`crate::train::identity`), to refuse a checkpoint
+    /// whose trajectory came from other settings.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
 }
 
 /// A checkpoint in memory.
@@ -268,6 +275,8 @@ mod tests {
                 eta_sum: vec![0.1, 1e-17],
                 ..Progress::default()
             },
+            run_id: Some("0123abcd".into()),
+            config: Some("seed = 3\n".into()),
         };
         Checkpoint {
             meta,

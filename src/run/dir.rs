@@ -60,8 +60,25 @@ impl RunDir {
 
     /// Opens an existing run directory to continue it, cutting its record files to the lengths a checkpoint
     /// recorded (the lines after it belong to steps that will be redone).
+    ///
+    /// Every record file is checked before any is changed: one shorter than the checkpoint says lost lines that
+    /// the checkpoint counts on (cut, replaced or copied from elsewhere), and is refused rather than padded.
     pub fn reopen(path: &Path, steps_len: u64, epochs_len: u64) -> std::io::Result<Self> {
-        for (name, len) in [(files::STEPS, steps_len), (files::EPOCHS, epochs_len)] {
+        let records = [(files::STEPS, steps_len), (files::EPOCHS, epochs_len)];
+        for (name, len) in records {
+            let found = fs::metadata(path.join(name))?.len();
+            if found < len {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "{}: {found} bytes, shorter than the {len} the checkpoint recorded: records were cut \
+                         or replaced after it, so this run cannot be resumed",
+                        path.join(name).display()
+                    ),
+                ));
+            }
+        }
+        for (name, len) in records {
             let file = OpenOptions::new().write(true).open(path.join(name))?;
             file.set_len(len)?;
             file.sync_all()?;

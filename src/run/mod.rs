@@ -4,7 +4,9 @@
 
 pub mod atomic;
 pub mod checkpoint;
+pub mod claim;
 pub mod dir;
+pub mod lock;
 pub mod records;
 
 pub use dir::RunDir;

@@ -10,7 +10,9 @@
 //! | `steps.jsonl` | one [`StepRecord`] per training step |
 //! | `epochs.jsonl` | one [`EpochRecord`] per epoch; epoch 0 is the initialisation |
 //! | `hbar/epoch-NNNN.json` | [`HbarSnapshot`]: the last `hbar` of epoch N (epoch 0: the first one computed) |
-//! | `checkpoint/` | the latest checkpoint |
+//! | `checkpoint.safetensors` | the latest checkpoint |
+//! | `.jetnewton-run` | the marker of a directory jetnewton created (the run id); see [`crate::run::claim`] |
+//! | `.jetnewton.lock` | the lock a session holds (see [`crate::run::lock`]) |
 //! | `plots/*.png` | the pictures |
 
 use serde::{Deserialize, Deserializer, Serialize};
@@ -69,6 +71,11 @@ pub enum RunStatus {
     Completed,
     /// Stopped by the numerical guard after too many rejected steps.
     Diverged,
+    /// Stopped by Method 1's solver failing the same way at every retry (a singular `hbar`), which no step size
+    /// can fix.
+    Stalled,
+    /// Stopped by a signal (Ctrl-C, SIGTERM, SIGHUP) after writing a checkpoint; `--resume` continues it.
+    Interrupted,
 }
 
 /// `run.json`: what was trained, on what, with what.
@@ -76,6 +83,10 @@ pub enum RunStatus {
 pub struct RunInfo {
     /// The run's name (the config's `name`, else the directory name), used in legends.
     pub name: String,
+    /// A random id given to the run when it was created, stored in its checkpoints too, so that a checkpoint of
+    /// another run is never resumed here (absent in runs made before it existed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
     /// The model spec.
     pub model: String,
     /// The data set.

@@ -68,6 +68,47 @@ pub enum TrainError {
         /// Where the last good state was saved.
         checkpoint: PathBuf,
     },
+    /// Method 1's solver failed the same way at every retry: `hbar` is singular on groups whose `d3` vanishes,
+    /// so no step size helps (the loss has not moved).
+    #[error(
+        "Method 1 cannot take a step at step {step}: {reason}. Halving the step size cannot help: hbar is \
+         singular on groups whose d3 vanishes (typically vanishing gradients, or units that never activate). \
+         Remedies: a coarser partition that merges those groups (--partition weights-biases or trivial), \
+         another initialisation (--seed) or model, or newton-diag; the last good checkpoint is in {checkpoint}"
+    )]
+    Stalled {
+        /// The step.
+        step: u64,
+        /// The solver's error.
+        reason: String,
+        /// Where the last good state was saved.
+        checkpoint: PathBuf,
+    },
+    /// A signal stopped the run.
+    #[error("interrupted by a signal {}", interrupted_where(*.step, .checkpoint.as_deref()))]
+    Interrupted {
+        /// The steps done, when the run had started.
+        step: Option<u64>,
+        /// The checkpoint written, to resume from.
+        checkpoint: Option<PathBuf>,
+    },
+    /// The run directory cannot be taken (locked, not jetnewton's, already holding a run).
+    #[error("{0}")]
+    Claim(#[from] crate::run::claim::ClaimError),
+}
+
+fn interrupted_where(step: Option<u64>, checkpoint: Option<&std::path::Path>) -> String {
+    match (step, checkpoint) {
+        (Some(step), Some(ck)) => {
+            let dir = ck.parent().unwrap_or(ck);
+            format!(
+                "after step {step}: checkpoint written to {}; continue with `jetnewton train --resume {}`",
+                ck.display(),
+                dir.display()
+            )
+        }
+        _ => "before the run started: nothing was written".into(),
+    }
 }
 
 impl TrainError {

@@ -1,8 +1,10 @@
 //! [`Guard`]: the numerical guard around an optimiser's step. A step whose loss, gradient, step sizes or new
-//! parameters are not finite, whose summaries make the solver fail, or (optionally) whose loss blows up, is
-//! rejected: the parameters and the optimiser roll back to the last good snapshot and the step size shrinks.
+//! parameters are not finite, whose summaries make the solver fail, or whose loss blows up (far above the run's
+//! starting loss and its running mean), is rejected: the parameters and the optimiser roll back to the last good
+//! snapshot and the step size shrinks.
 
 use jetnewton_engine::{Float, Tensor};
+use jetnewton_optim::solver::SolveError;
 use jetnewton_optim::{EtaUpdate, OptimError, Optimizer, OptimizerState, Oracle, StepReport};
 
 use crate::train::config::GuardConfig;
@@ -27,7 +29,22 @@ pub enum Verdict {
         report: Option<StepReport>,
         /// Whether this rejection exhausted `max_rejections`: the run must stop.
         give_up: bool,
+        /// Whether the last `max_rejections` rejections were all the solver refusing a singular `hbar`, which no
+        /// step size can fix (only meaningful with `give_up`).
+        stalled: bool,
     },
+}
+
+/// What is wrong with a rejected step, which decides what the guard may trust afterwards.
+enum Fault {
+    /// The state the step started from is bad (its loss or gradient is not finite, or its loss blew up): a
+    /// snapshot of it taken at this step must not become the rollback target.
+    StartState(String),
+    /// The step itself failed from a sound state.
+    Step(String),
+    /// Method 1's solver refused `hbar` in a way no step size changes (singular, or not positive definite where
+    /// it must be).
+    Structural(String),
 }
 
 /// The last good state.
@@ -42,12 +59,19 @@ struct Snapshot<F: Float> {
 /// Rejections are counted until [`SNAPSHOT_EVERY`] steps in a row are accepted (a step that is accepted but
 /// leaves parameters whose next loss is not finite must not reset the count, or a run could alternate forever
 /// between a good-looking step and a rejected one).
+///
+/// A snapshot refreshed at the start of a step becomes the rollback target only once that step's loss, which is
+/// the loss of the snapshot's own parameters, was seen to be sound: a step that blew the parameters up is caught
+/// one step later, and must roll back past them, not to them.
 pub struct Guard<F: Float> {
     config: GuardConfig,
     snapshot: Option<Snapshot<F>>,
+    pending: Option<Snapshot<F>>,
     consecutive: usize,
+    structural: usize,
     accepted_run: u64,
     running_loss: Option<f64>,
+    start_loss: Option<f64>,
 }
 
 impl<F: Float> Guard<F> {
@@ -62,10 +86,25 @@ impl<F: Float> Guard<F> {
         Self {
             config,
             snapshot: None,
+            pending: None,
             consecutive,
+            structural: 0,
             accepted_run,
             running_loss,
+            start_loss: None,
         }
+    }
+
+    /// The run's starting loss, which the blow-up test compares against (a non-finite one is ignored: the
+    /// first accepted step's loss stands in).
+    pub fn with_start_loss(mut self, start_loss: Option<f64>) -> Self {
+        self.start_loss = start_loss.filter(|l| l.is_finite());
+        self
+    }
+
+    /// The starting loss the blow-up test uses.
+    pub fn start_loss(&self) -> Option<f64> {
+        self.start_loss
     }
 
     /// Steps accepted in a row since the last snapshot or rejection, for checkpoints.
@@ -107,57 +146,96 @@ impl<F: Float> Guard<F> {
             return opt.step(params, oracle).map(Verdict::Accepted);
         }
         if self.snapshot.is_none() || self.accepted_run >= SNAPSHOT_EVERY {
-            self.snapshot = Some(Snapshot {
+            let taken = Snapshot {
                 params: params.to_vec(),
                 state: opt.state(),
                 lr: opt.lr(),
-            });
+            };
+            if self.snapshot.is_none() {
+                self.snapshot = Some(taken);
+            } else {
+                self.pending = Some(taken);
+            }
             self.accepted_run = 0;
         }
-        let (reason, report) = match opt.step(params, oracle) {
+        let (fault, report) = match opt.step(params, oracle) {
             Err(OptimError::NonFinite { what, name }) => {
                 let on = if name == "-" {
                     String::new()
                 } else {
                     format!(" of {name}")
                 };
-                (format!("non-finite {what}{on}"), None)
+                (Fault::StartState(format!("non-finite {what}{on}")), None)
             }
             Err(e) => return Err(e),
             Ok(report) => match self.fault(&report, params) {
-                Some(reason) => (reason, Some(report)),
-                None => {
-                    self.accepted_run += 1;
-                    if self.accepted_run >= SNAPSHOT_EVERY {
-                        self.consecutive = 0;
-                    }
-                    self.running_loss = Some(match self.running_loss {
-                        Some(m) => (1.0 - RUNNING_WEIGHT) * m + RUNNING_WEIGHT * report.loss,
-                        None => report.loss,
-                    });
-                    return Ok(Verdict::Accepted(report));
-                }
+                Some(fault) => (fault, Some(report)),
+                None => return Ok(self.accept(report)),
             },
         };
+        let (reason, structural) = match fault {
+            Fault::StartState(reason) => {
+                self.pending = None;
+                (reason, false)
+            }
+            Fault::Step(reason) => (reason, false),
+            Fault::Structural(reason) => (reason, true),
+        };
+        if let Some(p) = self.pending.take() {
+            self.snapshot = Some(p);
+        }
         self.consecutive += 1;
+        self.structural = if structural { self.structural + 1 } else { 0 };
         self.accepted_run = 0;
         self.roll_back(opt, params)?;
+        let give_up = self.consecutive >= self.config.max_rejections;
         Ok(Verdict::Rejected {
             reason,
             report,
-            give_up: self.consecutive >= self.config.max_rejections,
+            give_up,
+            stalled: give_up && self.structural >= self.config.max_rejections,
         })
     }
 
+    /// Keeps an accepted step: its loss vouches for the pending snapshot, and feeds the running mean.
+    fn accept(&mut self, report: StepReport) -> Verdict {
+        if let Some(p) = self.pending.take() {
+            self.snapshot = Some(p);
+        }
+        self.accepted_run += 1;
+        self.structural = 0;
+        if self.accepted_run >= SNAPSHOT_EVERY {
+            self.consecutive = 0;
+        }
+        self.running_loss = Some(match self.running_loss {
+            Some(m) => (1.0 - RUNNING_WEIGHT) * m + RUNNING_WEIGHT * report.loss,
+            None => report.loss,
+        });
+        self.start_loss.get_or_insert(report.loss);
+        Verdict::Accepted(report)
+    }
+
     /// Why an executed step must be undone, if it must.
-    fn fault(&self, report: &StepReport, params: &[Tensor<F>]) -> Option<String> {
+    fn fault(&self, report: &StepReport, params: &[Tensor<F>]) -> Option<Fault> {
+        if let Some(reason) = self.blown_up(report.loss) {
+            return Some(Fault::StartState(reason));
+        }
         if let Some(m1) = &report.method1 {
             if let Some(s) = &m1.summaries {
                 match &s.update {
                     EtaUpdate::NonFiniteSummaries => {
-                        return Some("non-finite summaries (hbar, gbar or d3)".into())
+                        return Some(Fault::Step(
+                            "non-finite summaries (hbar, gbar or d3)".into(),
+                        ))
                     }
-                    EtaUpdate::SolverFailed(e) => return Some(format!("solver failed: {e}")),
+                    EtaUpdate::SolverFailed(e) => {
+                        let reason = format!("solver failed: {e}");
+                        return Some(if is_structural(e) {
+                            Fault::Structural(reason)
+                        } else {
+                            Fault::Step(reason)
+                        });
+                    }
                     EtaUpdate::Solved(_) => {}
                 }
             }
@@ -166,7 +244,7 @@ impl<F: Float> Guard<F> {
                 .as_ref()
                 .is_some_and(|eta| eta.iter().any(|v| !v.is_finite()))
             {
-                return Some("non-finite step sizes eta".into());
+                return Some(Fault::Step("non-finite step sizes eta".into()));
             }
         }
         if let Some((i, _)) = params
@@ -174,16 +252,26 @@ impl<F: Float> Guard<F> {
             .enumerate()
             .find(|(_, t)| t.data().iter().any(|v| !v.to_f64_lossless().is_finite()))
         {
-            return Some(format!("non-finite parameters after the step (tensor {i})"));
+            return Some(Fault::Step(format!(
+                "non-finite parameters after the step (tensor {i})"
+            )));
         }
-        let blowup = self.config.blowup_factor;
-        match self.running_loss {
-            Some(mean) if blowup > 0.0 && report.loss > blowup * mean => Some(format!(
-                "loss {:.4e} above {blowup} × the running mean {mean:.4e}",
-                report.loss
-            )),
-            _ => None,
-        }
+        None
+    }
+
+    /// A finite blow-up: the minibatch loss above `blowup_factor` times the run's starting loss (the loss of the
+    /// initial network on the evaluation set, a many-sample estimate, else the first accepted minibatch's). Not
+    /// the running mean: it would follow a slowly climbing loss upwards and never see it, and after the loss fell
+    /// by orders of magnitude it would flag one hard minibatch as a blow-up.
+    fn blown_up(&self, loss: f64) -> Option<String> {
+        let factor = self.config.blowup_factor;
+        let start = self.start_loss.filter(|_| factor > 0.0)?;
+        (loss > factor * start).then(|| {
+            format!(
+                "loss {loss:.4e} blew up: above {factor} × the starting loss {start:.4e} \
+                 (guard.blowup_factor)"
+            )
+        })
     }
 
     /// Restores the snapshot and shrinks the step size by `shrink^consecutive`.
@@ -202,6 +290,17 @@ impl<F: Float> Guard<F> {
     }
 }
 
+/// Solver refusals that come from the shape of `hbar` itself (singular, or not positive definite where the
+/// cubic term cannot help), which a smaller step size does not change.
+fn is_structural(e: &SolveError) -> bool {
+    matches!(
+        e,
+        SolveError::Singular { .. }
+            | SolveError::NotPositiveDefinite { .. }
+            | SolveError::NegligibleD3NotPositiveDefinite { .. }
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use jetnewton_engine::summaries::Summaries;
@@ -218,6 +317,10 @@ mod tests {
         Loss,
         Hbar,
         D3,
+        /// A finite loss far above the start.
+        BlowUp,
+        /// Group 1 gets a zero row and column in hbar and a zero d3 while its gbar stays: no step size helps.
+        Singular,
     }
 
     /// A model oracle that corrupts its answer at chosen calls.
@@ -232,9 +335,13 @@ mod tests {
     impl Oracle<f64> for Faulty<'_> {
         fn loss_and_gradient(&mut self, p: &[Tensor<f64>]) -> OptimResult<(f64, Vec<Tensor<f64>>)> {
             let (mut loss, g) = self.inner.loss_and_gradient(p)?;
-            if self.fault == Fault::Loss {
+            if matches!(self.fault, Fault::Loss | Fault::BlowUp) {
                 if self.at.contains(&self.calls) {
-                    loss = f64::NAN;
+                    loss = if self.fault == Fault::Loss {
+                        f64::NAN
+                    } else {
+                        1e6 * loss
+                    };
                 }
                 self.calls += 1;
             }
@@ -248,10 +355,18 @@ mod tests {
             groups: &[Vec<usize>],
         ) -> OptimResult<Summaries> {
             let mut s = self.inner.summaries(p, u, groups)?;
-            if self.fault != Fault::Loss {
+            if !matches!(self.fault, Fault::Loss | Fault::BlowUp) {
                 if self.at.contains(&self.calls) {
                     match self.fault {
                         Fault::Hbar => s.hbar[0][1] = f64::NAN,
+                        Fault::Singular => {
+                            for row in s.hbar.iter_mut() {
+                                row[1] = 0.0;
+                            }
+                            s.hbar[1].iter_mut().for_each(|v| *v = 0.0);
+                            s.d3[1] = 0.0;
+                            s.gbar[1] = 1.0;
+                        }
                         _ => s.d3[1] = f64::INFINITY,
                     }
                 }
@@ -366,5 +481,54 @@ mod tests {
         );
         // λ shrinks by the factor for each consecutive rejection: 0.1 · 0.5³.
         assert_eq!(out[4].3, 0.1 * 0.125);
+    }
+
+    #[test]
+    fn a_finite_blow_up_rolls_back_past_the_blown_up_state() {
+        let data = synthetic(200, &[6], 3, 0).unwrap();
+        // The 11th loss (step 11) is a million times too large. Step 11 starts with 10 accepted steps behind it,
+        // so it refreshes the snapshot with the very parameters whose loss blew up: the guard must not trust it,
+        // and rolls back to the snapshot before step 1.
+        let (mut oracle, mut opt) = setup(&data, Fault::BlowUp, vec![10]);
+        let mut g = guard(3);
+        let out = run(&mut oracle, &mut opt, &mut g, 12);
+        let flags: Vec<bool> = out.iter().map(|o| o.0).collect();
+        assert_eq!(flags.iter().filter(|f| **f).count(), 1);
+        assert!(flags[10]);
+        assert_eq!(out[10].2, oracle.inner.initial_params::<f64>(0));
+        assert!(g.start_loss().is_some_and(|l| l.is_finite() && l < 10.0));
+    }
+
+    #[test]
+    fn a_singular_hbar_at_every_retry_stalls_instead_of_diverging() {
+        let data = synthetic(200, &[6], 3, 0).unwrap();
+        let (mut oracle, mut opt) = setup(&data, Fault::Singular, (0..20).collect());
+        let mut params = oracle.inner.initial_params::<f64>(0);
+        let mut g = Guard::new(
+            GuardConfig {
+                max_rejections: 3,
+                ..GuardConfig::default()
+            },
+            None,
+            0,
+            0,
+        );
+        let mut last = None;
+        for _ in 0..3 {
+            last = Some(g.step(&mut opt, &mut params, &mut oracle).unwrap());
+        }
+        match last.unwrap() {
+            Verdict::Rejected {
+                give_up,
+                stalled,
+                reason,
+                ..
+            } => {
+                assert!(give_up && stalled, "{reason}");
+                assert!(reason.contains("solver failed"), "{reason}");
+            }
+            Verdict::Accepted(_) => panic!("a singular hbar was accepted"),
+        }
+        assert_eq!(params, oracle.inner.initial_params::<f64>(0));
     }
 }

@@ -16,10 +16,14 @@ mod data;
 mod error;
 mod eval;
 pub mod guard;
+mod identity;
+pub mod interrupt;
 mod inverse;
 mod memory;
 mod observer;
+mod restore;
 mod session;
+mod start;
 
 pub use build::{method1_config, optimizer};
 pub use config::{
@@ -32,4 +36,5 @@ pub use eval::evaluate;
 pub use inverse::invert;
 pub use memory::peak_rss_mib;
 pub use observer::{Observer, Silent};
-pub use session::{resume, train, RunOutcome};
+pub use session::RunOutcome;
+pub use start::{resume, resume_longer, train, train_into, Longer};

@@ -11,19 +11,24 @@ use jetnewton_optim::{EtaUpdate, Optimizer, OptimizerState, StepReport};
 
 use crate::oracle::ModelOracle;
 use crate::report::load::read_jsonl;
+use crate::run::atomic::write_atomic;
 use crate::run::checkpoint::{Checkpoint, CheckpointMeta, Progress, FORMAT};
+use crate::run::claim::Claim;
 use crate::run::dir::files;
 use crate::run::records::{
     EpochRecord, GroupInfo, GroupKind, HbarSnapshot, RunInfo, RunStatus, StepRecord,
 };
 use crate::run::RunDir;
-use crate::train::config::{TrainConfig, TrainDtype};
-use crate::train::data::{self, RunData};
+use crate::train::config::TrainConfig;
+use crate::train::data::RunData;
 use crate::train::error::{Result, TrainError};
 use crate::train::eval::evaluate;
 use crate::train::guard::{Guard, Verdict};
+use crate::train::identity::{config_identity, new_run_id};
+use crate::train::interrupt;
 use crate::train::inverse::invert;
 use crate::train::observer::Observer;
+use crate::train::restore::{check_identity, restore};
 use crate::train::{build, memory};
 
 /// What a finished session leaves.
@@ -39,35 +44,15 @@ pub struct RunOutcome {
     pub final_weights: PathBuf,
 }
 
-/// Trains a fresh run into `run_dir` (created; it must not hold a run already).
-pub fn train(
-    config: &TrainConfig,
-    run_dir: &Path,
-    observer: &mut dyn Observer,
-) -> Result<RunOutcome> {
-    config.validate()?;
-    match config.dtype {
-        TrainDtype::F32 => Session::<f32>::run(config, run_dir, false, observer),
-        TrainDtype::F64 => Session::<f64>::run(config, run_dir, false, observer),
-    }
-}
-
-/// Continues the run in `run_dir` from its checkpoint, with the configuration it was started with; the
-/// trajectory is the one an uninterrupted run would have followed.
-pub fn resume(run_dir: &Path, observer: &mut dyn Observer) -> Result<RunOutcome> {
-    let config_path = run_dir.join(files::CONFIG);
-    if !config_path.exists() {
-        return Err(TrainError::RunDir {
-            path: run_dir.to_path_buf(),
-            reason: format!("no {} here: not a run directory", files::CONFIG),
-        });
-    }
-    let config = TrainConfig::from_file(&config_path)?;
-    config.validate()?;
-    match config.dtype {
-        TrainDtype::F32 => Session::<f32>::run(&config, run_dir, true, observer),
-        TrainDtype::F64 => Session::<f64>::run(&config, run_dir, true, observer),
-    }
+/// The run id in `run.json` (none in runs made before ids existed).
+fn stored_run_id(run_dir: &Path) -> Result<Option<String>> {
+    let path = run_dir.join(files::RUN);
+    let bytes = std::fs::read(&path).map_err(TrainError::io(&path))?;
+    let info: RunInfo = serde_json::from_slice(&bytes).map_err(|e| TrainError::RunDir {
+        path: run_dir.to_path_buf(),
+        reason: format!("{}: {e}", files::RUN),
+    })?;
+    Ok(info.run_id)
 }
 
 /// Distinct sampler seeds from the run's seed, so that `D_g` and `D_newt` are independent.
@@ -77,7 +62,7 @@ fn sampler_seed(seed: u64, stream: u64) -> u64 {
 }
 
 /// Everything a session holds.
-struct Session<'d, F: Float> {
+pub(crate) struct Session<'d, F: Float> {
     config: &'d TrainConfig,
     model: Model,
     data: &'d RunData,
@@ -92,39 +77,28 @@ struct Session<'d, F: Float> {
     total_steps: u64,
 }
 
-impl<'d, F: Float> Session<'d, F> {
-    fn run(
-        config: &TrainConfig,
-        run_dir: &Path,
-        resuming: bool,
-        observer: &mut dyn Observer,
-    ) -> Result<RunOutcome> {
-        let model = Model::from_spec(&config.model)?;
-        let data = data::load(config, &model)?;
-        let existed = run_dir.exists();
-        let result =
-            Session::<F>::open(config, model, &data, run_dir, resuming).and_then(|mut s| {
-                observer.start(&s.info, s.total_steps, s.progress.step);
-                let result = s.train(observer);
-                observer.finish();
-                result
-            });
-        if result.is_err() && !resuming && !existed && !run_dir.join(files::CHECKPOINT).exists() {
-            // A fresh run that failed before its first checkpoint has nothing to resume from: leave no half
-            // run directory behind (only one this session created).
-            let _ = std::fs::remove_dir_all(run_dir);
-        }
-        result
-    }
+/// How a session begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Start {
+    /// A new run: a new run id, the marker, fresh records.
+    Fresh,
+    /// From the directory's checkpoint; `rewrite_config` once it is accepted, when the run's length changed.
+    Resume {
+        /// Whether `config.toml` must be rewritten (a new `epochs` or `steps`).
+        rewrite_config: bool,
+    },
+}
 
+impl<'d, F: Float> Session<'d, F> {
     /// Builds the model, data, optimiser and run directory; restores the checkpoint when resuming.
-    fn open(
+    pub(crate) fn open(
         config: &'d TrainConfig,
         model: Model,
         data: &'d RunData,
-        run_dir: &Path,
-        resuming: bool,
+        claim: &Claim,
+        start: Start,
     ) -> Result<Self> {
+        let run_dir = claim.dir();
         let train = &data.train;
         let steps_per_epoch = train.len() / config.batch_size;
         if steps_per_epoch == 0 {
@@ -154,8 +128,9 @@ impl<'d, F: Float> Session<'d, F> {
         let names = oracle.names().to_vec();
         let mut opt = build::optimizer::<F>(config, oracle.layout(), groups, steps_per_epoch)?;
         let mut params = oracle.initial_params::<F>(config.seed);
-        let info = RunInfo {
+        let mut info = RunInfo {
             name: config.run_name(),
+            run_id: None,
             model: config.model.clone(),
             dataset: config.dataset.name().into(),
             optimizer: config.optimizer.name().into(),
@@ -180,24 +155,28 @@ impl<'d, F: Float> Session<'d, F> {
             Some(s) => s,
             None => by_epochs,
         };
-        let (dir, progress, epochs) = if resuming {
+        let (dir, progress, epochs) = if let Start::Resume { rewrite_config } = start {
             let path = run_dir.join(files::CHECKPOINT);
             let ck = Checkpoint::<F>::load(&path).map_err(|e| TrainError::Checkpoint {
                 path: e.path,
                 reason: e.reason,
             })?;
-            restore(
-                &ck,
-                &path,
-                config,
-                &names,
-                &mut params,
-                &mut *opt,
-                &mut oracle,
-            )?;
+            info.run_id = stored_run_id(run_dir)?;
+            check_identity(&ck, &path, config, info.run_id.as_deref())?;
+            restore(&ck, &path, &names, &mut params, &mut *opt, &mut oracle)?;
             let progress = ck.meta.progress;
-            let dir = RunDir::reopen(run_dir, progress.steps_len, progress.epochs_len)
-                .map_err(TrainError::io(run_dir))?;
+            let dir =
+                RunDir::reopen(run_dir, progress.steps_len, progress.epochs_len).map_err(|e| {
+                    TrainError::RunDir {
+                        path: run_dir.to_path_buf(),
+                        reason: e.to_string(),
+                    }
+                })?;
+            // Only now, with the checkpoint accepted, may the run's files change.
+            if rewrite_config {
+                let path = run_dir.join(files::CONFIG);
+                write_atomic(&path, config.to_toml().as_bytes()).map_err(TrainError::io(path))?;
+            }
             dir.write_info(&info)
                 .map_err(TrainError::io(run_dir.join(files::RUN)))?;
             let epochs =
@@ -207,6 +186,9 @@ impl<'d, F: Float> Session<'d, F> {
                 })?;
             (dir, progress, epochs)
         } else {
+            let run_id = new_run_id();
+            claim.mark(&run_id)?;
+            info.run_id = Some(run_id);
             let dir = RunDir::create(run_dir, &config.to_toml(), &info)
                 .map_err(TrainError::io(run_dir))?;
             (dir, Progress::default(), Vec::new())
@@ -227,12 +209,27 @@ impl<'d, F: Float> Session<'d, F> {
         })
     }
 
+    /// What is trained.
+    pub(crate) fn info(&self) -> &RunInfo {
+        &self.info
+    }
+
+    /// The steps of the whole run.
+    pub(crate) fn total_steps(&self) -> u64 {
+        self.total_steps
+    }
+
+    /// The steps already done (a resumed run's).
+    pub(crate) fn steps_done(&self) -> u64 {
+        self.progress.step
+    }
+
     fn spe(&self) -> u64 {
         self.info.steps_per_epoch as u64
     }
 
     /// The step loop, from wherever the session starts to the end of the run.
-    fn train(&mut self, observer: &mut dyn Observer) -> Result<RunOutcome> {
+    pub(crate) fn train(&mut self, observer: &mut dyn Observer) -> Result<RunOutcome> {
         let start_state = if self.epochs.is_empty() {
             self.end_epoch(0, None, observer)?
         } else {
@@ -243,12 +240,16 @@ impl<'d, F: Float> Session<'d, F> {
             self.progress.running_loss,
             self.progress.rejections,
             self.progress.accepted_run,
-        );
+        )
+        .with_start_loss(self.epochs.first().map(|e| e.train.loss));
         // The state the session starts from is a checkpoint's (the one just written, or the one resumed).
         let start_state = start_state.unwrap_or_else(|| self.opt.state());
         guard.snapshot_at(&self.params, start_state, self.opt.lr());
         let mut last_hbar: Option<HbarSnapshot> = None;
         while self.progress.step < self.total_steps {
+            if interrupt::requested() {
+                return Err(self.interrupt()?);
+            }
             let step = self.progress.step + 1;
             let started = Instant::now();
             let verdict = guard.step(&mut *self.opt, &mut self.params, &mut self.oracle)?;
@@ -267,18 +268,23 @@ impl<'d, F: Float> Session<'d, F> {
                 .map_err(TrainError::io(self.dir.path().join(files::STEPS)))?;
             observer.step(&record);
             if let Verdict::Rejected {
-                reason, give_up, ..
+                reason,
+                give_up,
+                stalled,
+                ..
             } = &verdict
             {
                 observer.note(&format!("step {step} rejected: {reason}"));
                 if *give_up {
-                    return Err(self.diverge(step, reason)?);
+                    return Err(self.give_up(step, reason, *stalled)?);
                 }
             }
-            let epoch_done = step % self.spe() == 0 || step == self.total_steps;
+            let epoch_done = step.is_multiple_of(self.spe()) || step == self.total_steps;
             let checkpointed = if epoch_done {
                 self.end_epoch(epoch_now, last_hbar.take(), observer)?
-            } else if self.config.checkpoint_every > 0 && step % self.config.checkpoint_every == 0 {
+            } else if self.config.checkpoint_every > 0
+                && step.is_multiple_of(self.config.checkpoint_every)
+            {
                 Some(self.checkpoint()?)
             } else {
                 None
@@ -443,6 +449,8 @@ impl<'d, F: Float> Session<'d, F> {
                 optimizer_scalars: state.scalars.clone(),
                 samplers: vec![g.into(), n.into()],
                 progress: self.progress.clone(),
+                run_id: self.info.run_id.clone(),
+                config: Some(config_identity(self.config)),
             },
             params: self
                 .names
@@ -459,19 +467,55 @@ impl<'d, F: Float> Session<'d, F> {
         Ok(ck.optimizer)
     }
 
-    /// Stops a run the guard gave up on: checkpoints the restored last good state and marks the run.
-    fn diverge(&mut self, step: u64, reason: &str) -> Result<TrainError> {
+    /// Stops a run the guard gave up on: checkpoints the restored last good state and marks the run diverged,
+    /// or stalled when the solver refused `hbar` every time (no step size helps there).
+    fn give_up(&mut self, step: u64, reason: &str, stalled: bool) -> Result<TrainError> {
+        let checkpoint = self.stop_with(
+            if stalled {
+                RunStatus::Stalled
+            } else {
+                RunStatus::Diverged
+            },
+            format!("step {step}: {reason}"),
+        )?;
+        let reason = reason.into();
+        Ok(if stalled {
+            TrainError::Stalled {
+                step,
+                reason,
+                checkpoint,
+            }
+        } else {
+            TrainError::Diverged {
+                step,
+                reason,
+                checkpoint,
+            }
+        })
+    }
+
+    /// Stops a run a signal interrupted, between two steps: a checkpoint, then the status.
+    fn interrupt(&mut self) -> Result<TrainError> {
+        let step = self.progress.step;
+        let checkpoint = self.stop_with(
+            RunStatus::Interrupted,
+            format!("interrupted after step {step}"),
+        )?;
+        Ok(TrainError::Interrupted {
+            step: Some(step),
+            checkpoint: Some(checkpoint),
+        })
+    }
+
+    /// Checkpoints the current state, then records `status` in `run.json`; returns the checkpoint's path.
+    fn stop_with(&mut self, status: RunStatus, message: String) -> Result<PathBuf> {
         self.checkpoint()?;
-        self.info.status = RunStatus::Diverged;
-        self.info.message = Some(format!("step {step}: {reason}"));
+        self.info.status = status;
+        self.info.message = Some(message);
         self.dir
             .write_info(&self.info)
             .map_err(TrainError::io(self.dir.path().join(files::RUN)))?;
-        Ok(TrainError::Diverged {
-            step,
-            reason: reason.into(),
-            checkpoint: self.dir.path().join(files::CHECKPOINT),
-        })
+        Ok(self.dir.path().join(files::CHECKPOINT))
     }
 
     /// Saves the final weights and marks the run completed.
@@ -488,58 +532,5 @@ impl<'d, F: Float> Session<'d, F> {
             epochs: self.epochs.clone(),
             final_weights,
         })
-    }
-}
-
-/// Puts a checkpoint's parameters, optimiser state and sampler positions in place, checking that it belongs to
-/// this run's model and optimiser.
-fn restore<F: Float>(
-    ck: &Checkpoint<F>,
-    path: &Path,
-    config: &TrainConfig,
-    names: &[String],
-    params: &mut [Tensor<F>],
-    opt: &mut dyn Optimizer<F>,
-    oracle: &mut ModelOracle<'_>,
-) -> Result<()> {
-    let bad = |reason: String| TrainError::Checkpoint {
-        path: path.to_path_buf(),
-        reason,
-    };
-    if ck.meta.model != config.model {
-        return Err(bad(format!(
-            "it is for model {}, the run trains {}",
-            ck.meta.model, config.model
-        )));
-    }
-    for (name, slot) in names.iter().zip(params.iter_mut()) {
-        let (_, t) = ck
-            .params
-            .iter()
-            .find(|(n, _)| n == name)
-            .ok_or_else(|| bad(format!("no parameter {name}")))?;
-        if t.shape() != slot.shape() {
-            return Err(bad(format!(
-                "parameter {name} has shape {:?}, the model {:?}",
-                t.shape(),
-                slot.shape()
-            )));
-        }
-        *slot = t.clone();
-    }
-    if ck.params.len() != names.len() {
-        return Err(bad(format!(
-            "{} parameters, the model has {}",
-            ck.params.len(),
-            names.len()
-        )));
-    }
-    opt.load_state(&ck.optimizer)
-        .map_err(|e| bad(e.to_string()))?;
-    match ck.meta.samplers.as_slice() {
-        [g, n] => oracle
-            .restore_samplers((*g).into(), (*n).into())
-            .map_err(|e| bad(e.to_string())),
-        other => Err(bad(format!("{} sampler states, expected 2", other.len()))),
     }
 }

@@ -105,6 +105,7 @@ pub fn write_run(dir: &Path, spec: &RunSpec) {
     fs::create_dir_all(dir.join("hbar")).unwrap();
     let s = spec.groups.len();
     let info = RunInfo {
+        run_id: None,
         name: spec.name.clone(),
         model: "mlp:64-32-10".into(),
         dataset: "digits".into(),
