@@ -48,11 +48,8 @@ pub(crate) fn render_png(
 /// Encodes RGB pixels as a PNG file. The file is written beside `path` and renamed over it, so that a reader (or
 /// a run killed while plotting) never sees half a picture.
 fn write_png(path: &Path, (width, height): (u32, u32), rgb: &[u8]) -> Result<(), ReportError> {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = path.with_file_name(format!(".{name}.tmp"));
+    // Unique per process and call: two reports drawing into one directory never rename each other's file.
+    let tmp = crate::run::atomic::temp_path(path);
     let png_error = |source| ReportError::Png {
         path: path.to_path_buf(),
         source,

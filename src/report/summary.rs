@@ -1,7 +1,6 @@
 //! `summary.md`: one table row per compared run (the paper's tables 4 and 5 in one).
 
 use std::fmt::Write as _;
-use std::fs;
 use std::path::{Path, PathBuf};
 
 use super::axis::format_sig;
@@ -16,7 +15,8 @@ pub(crate) fn write_summary(
     out: &Path,
 ) -> Result<PathBuf, ReportError> {
     let path = out.join("summary.md");
-    fs::write(&path, summary_table(runs, labels)).map_err(|e| ReportError::io(&path, e))?;
+    crate::run::atomic::write_atomic(&path, summary_table(runs, labels).as_bytes())
+        .map_err(|e| ReportError::io(&path, e))?;
     Ok(path)
 }
 

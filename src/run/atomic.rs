@@ -31,7 +31,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 /// `dir/.name.PID-N.tmp`: hidden, in the same directory (a rename across file systems would not be atomic), and
 /// unique to this process and call, so that no writer can rename another one's half-written file (even two
 /// processes that somehow write into one directory, or two threads of one).
-fn temp_path(path: &Path) -> PathBuf {
+pub fn temp_path(path: &Path) -> PathBuf {
     static NEXT: AtomicU64 = AtomicU64::new(0);
     let name = path
         .file_name()
