@@ -26,6 +26,7 @@ mod plateau;
 mod sgd;
 pub mod solver;
 mod state;
+mod step_values;
 #[cfg(test)]
 mod test_support;
 
@@ -41,3 +42,4 @@ pub use oracle::{engine_gradient, engine_loss, engine_summaries, Oracle};
 pub use plateau::{PlateauConfig, PlateauSchedule, ReduceLrOnPlateau, ThresholdMode};
 pub use sgd::{Sgd, SgdConfig};
 pub use state::{OptimizerState, StateTensor};
+pub use step_values::{FaultKind, StepFault, StepValues};

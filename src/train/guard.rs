@@ -4,8 +4,7 @@
 //! snapshot and the step size shrinks.
 
 use jetnewton_engine::{Float, Tensor};
-use jetnewton_optim::solver::SolveError;
-use jetnewton_optim::{EtaUpdate, OptimError, Optimizer, OptimizerState, Oracle, StepReport};
+use jetnewton_optim::{FaultKind, OptimError, Optimizer, OptimizerState, Oracle, StepReport};
 
 use crate::train::config::GuardConfig;
 
@@ -29,8 +28,8 @@ pub enum Verdict {
         report: Option<StepReport>,
         /// Whether this rejection exhausted `max_rejections`: the run must stop.
         give_up: bool,
-        /// Whether the last `max_rejections` rejections were all the solver refusing a singular `hbar`, which no
-        /// step size can fix (only meaningful with `give_up`).
+        /// Whether the last `max_rejections` rejections were all structural faults, which no step size can fix
+        /// (Method 1's solver refusing a singular `hbar`; only meaningful with `give_up`).
         stalled: bool,
     },
 }
@@ -42,8 +41,7 @@ enum Fault {
     StartState(String),
     /// The step itself failed from a sound state.
     Step(String),
-    /// Method 1's solver refused `hbar` in a way no step size changes (singular, or not positive definite where
-    /// it must be).
+    /// The optimiser found the step faulty in a way no step size changes ([`FaultKind::Structural`]).
     Structural(String),
 }
 
@@ -220,32 +218,11 @@ impl<F: Float> Guard<F> {
         if let Some(reason) = self.blown_up(report.loss) {
             return Some(Fault::StartState(reason));
         }
-        if let Some(m1) = &report.method1 {
-            if let Some(s) = &m1.summaries {
-                match &s.update {
-                    EtaUpdate::NonFiniteSummaries => {
-                        return Some(Fault::Step(
-                            "non-finite summaries (hbar, gbar or d3)".into(),
-                        ))
-                    }
-                    EtaUpdate::SolverFailed(e) => {
-                        let reason = format!("solver failed: {e}");
-                        return Some(if is_structural(e) {
-                            Fault::Structural(reason)
-                        } else {
-                            Fault::Step(reason)
-                        });
-                    }
-                    EtaUpdate::Solved(_) => {}
-                }
-            }
-            if m1
-                .eta
-                .as_ref()
-                .is_some_and(|eta| eta.iter().any(|v| !v.is_finite()))
-            {
-                return Some(Fault::Step("non-finite step sizes eta".into()));
-            }
+        if let Some(fault) = report.fault() {
+            return Some(match fault.kind {
+                FaultKind::Numerical => Fault::Step(fault.reason),
+                FaultKind::Structural => Fault::Structural(fault.reason),
+            });
         }
         if let Some((i, _)) = params
             .iter()
@@ -288,17 +265,6 @@ impl<F: Float> Guard<F> {
         }
         Ok(())
     }
-}
-
-/// Solver refusals that come from the shape of `hbar` itself (singular, or not positive definite where the
-/// cubic term cannot help), which a smaller step size does not change.
-fn is_structural(e: &SolveError) -> bool {
-    matches!(
-        e,
-        SolveError::Singular { .. }
-            | SolveError::NotPositiveDefinite { .. }
-            | SolveError::NegligibleD3NotPositiveDefinite { .. }
-    )
 }
 
 #[cfg(test)]

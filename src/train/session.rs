@@ -7,7 +7,7 @@ use std::time::Instant;
 use jetnewton_engine::{Float, Tensor};
 use jetnewton_nets::data::MinibatchSampler;
 use jetnewton_nets::{save_params, Model, NetsError, Params, PartitionSpec};
-use jetnewton_optim::{EtaUpdate, Optimizer, OptimizerState, StepReport};
+use jetnewton_optim::{Optimizer, OptimizerState, StepReport};
 
 use crate::oracle::ModelOracle;
 use crate::report::load::read_jsonl;
@@ -309,67 +309,72 @@ impl<'d, F: Float> Session<'d, F> {
             Verdict::Accepted(r) => (Some(r), false),
             Verdict::Rejected { report, .. } => (report.as_ref(), true),
         };
-        let m1 = report.and_then(|r| r.method1.as_ref());
+        let values = report.map(StepReport::values).unwrap_or_default();
         // A rejected step's η may hold NaN, which JSON cannot carry inside an array; its record says "rejected".
-        let eta = m1
-            .and_then(|m| m.eta.clone())
-            .filter(|eta| eta.iter().all(|v| v.is_finite()));
-        let solver = m1
-            .and_then(|m| m.summaries.as_ref())
-            .map(|s| match &s.update {
-                EtaUpdate::Solved(sol) => format!("{:?}", sol.outcome),
-                EtaUpdate::NonFiniteSummaries => "non-finite summaries".into(),
-                EtaUpdate::SolverFailed(e) => format!("failed: {e}"),
-            });
+        let eta = values
+            .vector("eta")
+            .filter(|eta| eta.iter().all(|v| v.is_finite()))
+            .map(<[f64]>::to_vec);
         if !rejected {
             if let Some(eta) = &eta {
-                if self.progress.eta_sum.len() != eta.len() {
-                    self.progress.eta_sum = vec![0.0; eta.len()];
-                }
-                for (s, e) in self.progress.eta_sum.iter_mut().zip(eta) {
-                    *s += e;
-                }
-                self.progress.eta_count += 1;
+                self.add_eta(eta);
             }
-            if let Some(s) = m1.and_then(|m| m.summaries.as_ref()) {
-                let hbar = s.summaries.hbar.clone();
-                let snapshot = HbarSnapshot {
-                    epoch,
-                    step,
-                    hbar_inv: invert(&hbar),
-                    hbar,
-                };
-                let first = self
-                    .dir
-                    .path()
-                    .join(files::HBAR_DIR)
-                    .join(files::hbar_snapshot(0));
-                if !first.exists() {
-                    let at_init = HbarSnapshot {
-                        epoch: 0,
-                        ..snapshot.clone()
-                    };
-                    self.dir
-                        .write_hbar(&at_init)
-                        .map_err(TrainError::io(first))?;
-                }
-                *last_hbar = Some(snapshot);
+            if let Some(hbar) = values.matrix("hbar") {
+                *last_hbar = Some(self.hbar_snapshot(epoch, step, hbar.to_vec())?);
             }
         }
+        let finite = |name| values.scalar(name).filter(|r| r.is_finite());
         Ok(StepRecord {
             step,
             epoch: step as f64 / self.spe() as f64,
             loss: report.map_or(f64::NAN, |r| r.loss),
             lr: report.map_or_else(|| self.opt.lr(), |r| r.lr),
             eta,
-            solver,
+            solver: values.label("solver").map(str::to_string),
             rejected,
-            lambda_int: m1.map(|m| m.lambda_int),
-            rho: m1.and_then(|m| m.rho).filter(|r| r.is_finite()),
-            period_ratio: m1.and_then(|m| m.period_ratio).filter(|r| r.is_finite()),
-            eta_refused: m1.is_some_and(|m| m.rejected),
+            lambda_int: values.scalar("lambda_int"),
+            rho: finite("rho"),
+            period_ratio: finite("period_ratio"),
+            eta_refused: values.flag("eta_refused"),
             wall_s: self.progress.wall_s,
         })
+    }
+
+    /// Adds an accepted step's `η` to the epoch's sums.
+    fn add_eta(&mut self, eta: &[f64]) {
+        if self.progress.eta_sum.len() != eta.len() {
+            self.progress.eta_sum = vec![0.0; eta.len()];
+        }
+        for (s, e) in self.progress.eta_sum.iter_mut().zip(eta) {
+            *s += e;
+        }
+        self.progress.eta_count += 1;
+    }
+
+    /// The snapshot of a fresh `hbar`; the first one of the run is also written as epoch 0's (it was computed at
+    /// the initial parameters).
+    fn hbar_snapshot(&self, epoch: u32, step: u64, hbar: Vec<Vec<f64>>) -> Result<HbarSnapshot> {
+        let snapshot = HbarSnapshot {
+            epoch,
+            step,
+            hbar_inv: invert(&hbar),
+            hbar,
+        };
+        let first = self
+            .dir
+            .path()
+            .join(files::HBAR_DIR)
+            .join(files::hbar_snapshot(0));
+        if !first.exists() {
+            let at_init = HbarSnapshot {
+                epoch: 0,
+                ..snapshot.clone()
+            };
+            self.dir
+                .write_hbar(&at_init)
+                .map_err(TrainError::io(first))?;
+        }
+        Ok(snapshot)
     }
 
     /// Evaluates, records epoch `epoch` (0: the initialisation), writes its `hbar` snapshot and a checkpoint.

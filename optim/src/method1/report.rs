@@ -3,6 +3,7 @@
 use jetnewton_engine::summaries::Summaries;
 
 use crate::solver::{Solution, SolveError};
+use crate::step_values::{FaultKind, StepFault, StepValues};
 
 /// Method 1's part of a [`crate::StepReport`].
 #[derive(Clone, Debug, PartialEq)]
@@ -69,4 +70,73 @@ pub enum EtaUpdate {
     NonFiniteSummaries,
     /// The solver refused: the previous `η̃` was kept.
     SolverFailed(SolveError),
+}
+
+impl Method1Report {
+    /// Method 1's verdict on its step: non-finite summaries or step sizes, or a solver failure, make it faulty;
+    /// a singular `hbar` where the cubic term cannot help is structural (no step size changes it).
+    pub fn fault(&self) -> Option<StepFault> {
+        if let Some(s) = &self.summaries {
+            match &s.update {
+                EtaUpdate::NonFiniteSummaries => {
+                    return Some(StepFault::numerical(
+                        "non-finite summaries (hbar, gbar or d3)",
+                    ))
+                }
+                EtaUpdate::SolverFailed(e) => {
+                    let kind = if is_structural(e) {
+                        FaultKind::Structural
+                    } else {
+                        FaultKind::Numerical
+                    };
+                    return Some(StepFault {
+                        kind,
+                        reason: format!("solver failed: {e}"),
+                    });
+                }
+                EtaUpdate::Solved(_) => {}
+            }
+        }
+        self.eta
+            .as_ref()
+            .is_some_and(|eta| eta.iter().any(|v| !v.is_finite()))
+            .then(|| StepFault::numerical("non-finite step sizes eta"))
+    }
+
+    /// The step's values under the records' names: `eta`, `hbar` and `solver` (when the summaries were
+    /// recomputed), `lambda_int`, `rho`, `period_ratio`, `eta_refused`.
+    pub fn values(&self) -> StepValues {
+        let mut v = StepValues::default();
+        if let Some(eta) = &self.eta {
+            v.vectors.insert("eta", eta.clone());
+        }
+        if let Some(s) = &self.summaries {
+            v.matrices.insert("hbar", s.summaries.hbar.clone());
+            let solver = match &s.update {
+                EtaUpdate::Solved(sol) => format!("{:?}", sol.outcome),
+                EtaUpdate::NonFiniteSummaries => "non-finite summaries".into(),
+                EtaUpdate::SolverFailed(e) => format!("failed: {e}"),
+            };
+            v.labels.insert("solver", solver);
+        }
+        v.scalars.insert("lambda_int", self.lambda_int);
+        for (name, value) in [("rho", self.rho), ("period_ratio", self.period_ratio)] {
+            if let Some(x) = value {
+                v.scalars.insert(name, x);
+            }
+        }
+        v.flags.insert("eta_refused", self.rejected);
+        v
+    }
+}
+
+/// Solver refusals that come from the shape of `hbar` itself (singular, or not positive definite where the
+/// cubic term cannot help), which a smaller step size does not change.
+fn is_structural(e: &SolveError) -> bool {
+    matches!(
+        e,
+        SolveError::Singular { .. }
+            | SolveError::NotPositiveDefinite { .. }
+            | SolveError::NegligibleD3NotPositiveDefinite { .. }
+    )
 }
