@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::cli::progress::{LogMode, TrainProgress};
-use crate::cli::train::set_threads;
+use crate::cli::train::{in_file, set_threads};
 use crate::cli::{CliError, Result};
 use crate::run::dir::files;
 use crate::run::records::{RunInfo, RunStatus};
@@ -51,7 +51,7 @@ pub fn run(args: &CompareArgs, threads: Option<usize>) -> Result<()> {
         if threads.is_some() {
             c.threads = threads;
         }
-        c.validate()?;
+        c.validate().map_err(|e| in_file(path, e))?;
         configs.push(c);
     }
     let mut names: Vec<String> = configs.iter().map(TrainConfig::run_slug).collect();
@@ -65,7 +65,7 @@ pub fn run(args: &CompareArgs, threads: Option<usize>) -> Result<()> {
             ),
         });
     }
-    set_threads(configs.iter().find_map(|c| c.threads));
+    set_threads(configs.iter().find_map(|c| c.threads))?;
     let mut dirs = Vec::new();
     for mut c in configs {
         c.threads = Some(rayon::current_num_threads());

@@ -41,6 +41,9 @@ pub enum CliError {
     /// Pictures that cannot be drawn from a run directory.
     #[error("{0}")]
     Report(#[from] crate::report::ReportError),
+    /// A computation that came out non-finite from finite inputs (values that overflow at these weights).
+    #[error("{0}")]
+    NonFinite(String),
     /// Output that cannot be serialised.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
@@ -48,10 +51,13 @@ pub enum CliError {
 
 impl CliError {
     /// 2 for bad input (flags, files, shapes): the convention of command-line tools, and clap's own for usage.
-    /// 1 for a run that diverged (the input was fine; the optimiser gave up).
+    /// 1 for a run that diverged or a computation that overflowed (the input was well-formed; the numbers gave
+    /// out).
     pub fn exit_code(&self) -> u8 {
         match self {
-            CliError::Train(crate::train::TrainError::Diverged { .. }) => 1,
+            CliError::Train(crate::train::TrainError::Diverged { .. }) | CliError::NonFinite(_) => {
+                1
+            }
             _ => 2,
         }
     }

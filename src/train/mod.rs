@@ -15,16 +15,17 @@ mod config;
 mod data;
 mod error;
 mod eval;
+pub mod footprint;
 pub mod guard;
 mod inverse;
 mod memory;
 mod observer;
 mod session;
 
-pub use build::{method1_config, optimizer};
+pub use build::{check_hyper_parameters, method1_config, optimizer};
 pub use config::{
     AdamSection, DatasetKind, GuardConfig, KfacSection, NewtonConfig, OptimizerKind, ScheduleKind,
-    SgdSection, TrainConfig, TrainDtype,
+    SgdSection, TrainConfig, TrainDtype, MAX_SUMMARY_AVERAGE,
 };
 pub use data::{load as load_data, RunData};
 pub use error::{Result, TrainError};
