@@ -656,4 +656,31 @@ mod tests {
             assert!(e.contains(key), "{e}");
         }
     }
+
+    #[test]
+    fn total_steps_are_checked_and_epochs_bounded() {
+        let c = |epochs, steps| TrainConfig {
+            epochs,
+            steps,
+            ..TrainConfig::default()
+        };
+        assert_eq!(c(3, None).total_steps(7).unwrap(), 21);
+        assert_eq!(c(3, Some(5)).total_steps(7).unwrap(), 5);
+        assert_eq!(c(0, Some(5)).total_steps(7).unwrap(), 5);
+        let e = c(usize::MAX, None).total_steps(2).unwrap_err().to_string();
+        assert!(e.contains("`epochs`"), "{e}");
+        let e = c(1 << 62, Some(3)).total_steps(16).unwrap_err().to_string();
+        assert!(e.contains("`epochs`"), "{e}");
+        for epochs in [usize::MAX, 1 << 62] {
+            let e = c(epochs, None).validate().unwrap_err().to_string();
+            assert!(e.contains("`epochs`"), "{e}");
+        }
+        let mut t = TrainConfig::default();
+        t.threads = Some(MAX_THREADS + 1);
+        assert!(t.validate().unwrap_err().to_string().contains("`threads`"));
+        t.threads = Some(MAX_THREADS);
+        t.newton.summary_average = MAX_SUMMARY_AVERAGE + 1;
+        let e = t.validate().unwrap_err().to_string();
+        assert!(e.contains("`newton.summary_average`"), "{e}");
+    }
 }
