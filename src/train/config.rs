@@ -675,8 +675,10 @@ mod tests {
             let e = c(epochs, None).validate().unwrap_err().to_string();
             assert!(e.contains("`epochs`"), "{e}");
         }
-        let mut t = TrainConfig::default();
-        t.threads = Some(MAX_THREADS + 1);
+        let mut t = TrainConfig {
+            threads: Some(MAX_THREADS + 1),
+            ..TrainConfig::default()
+        };
         assert!(t.validate().unwrap_err().to_string().contains("`threads`"));
         t.threads = Some(MAX_THREADS);
         t.newton.summary_average = MAX_SUMMARY_AVERAGE + 1;
