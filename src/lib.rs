@@ -14,6 +14,7 @@ pub mod cli;
 pub mod oracle;
 pub mod report;
 pub mod resident;
+pub mod resources;
 pub mod run;
 pub mod train;
 pub mod workload;

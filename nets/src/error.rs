@@ -53,6 +53,13 @@ pub enum NetsError {
         /// What is wrong.
         reason: String,
     },
+    /// A model whose scalar counts (parameters, one sample's activations, one tensor) overflow or pass
+    /// [`crate::MAX_COUNT`]: refused before anything of that size is allocated.
+    #[error("model: {reason}")]
+    TooLarge {
+        /// Which count, and its size.
+        reason: String,
+    },
     /// An input batch whose shape does not fit the model's input.
     #[error("input of shape {found:?} does not fit the model's input shape [B, {}] (B ≥ 1)", fmt_dims(.expected))]
     InputShape {

@@ -39,13 +39,14 @@ mod spec;
 pub use error::{NetsError, Result};
 pub use models::{
     big_mlp, deep_mlp, lenet5, mlp, paper_mlp, vbig_mlp, vgg11p, Activation, Forward, Layer,
-    LayerVars, Model, ParamIds, VggEntry, VGG11_CONFIG,
+    LayerVars, Model, ModelSize, ParamIds, VggEntry, MAX_COUNT, VGG11_CONFIG,
 };
 pub use params::{ParamKind, ParamSpec, Params};
 pub use partition::{
     direction_from_params, to_engine_groups, NamedGroup, ParamNames, PartitionSpec,
 };
 pub use safetensors_io::{
-    load_batch, load_direction, load_params, save_params, BatchData, RawTensor,
+    check_finite_params, check_finite_tensor, load_batch, load_direction, load_params, save_params,
+    BatchData, RawTensor,
 };
-pub use spec::ModelSpec;
+pub use spec::{ModelSpec, MAX_MLP_WIDTHS};

@@ -77,18 +77,34 @@ fn positive(spec: &str, what: &str, s: &str) -> Result<usize> {
     }
 }
 
-/// `1024-200-1024x20-10` → widths.
+/// The most widths an MLP spec may list (its input and every layer), repeats expanded: 100 times the deepest
+/// model of the paper (VBigMLP, 102 widths). The bound is checked before the list is made, so a repeat count such
+/// as `1024x100000000` costs nothing; deeper nets would also give Method 1 an `S × S` system (S = 2 per layer with
+/// the canonical partition) whose eigendecomposition alone takes hours.
+pub const MAX_MLP_WIDTHS: usize = 10_000;
+
+/// `1024-200-1024x20-10` → widths; at most [`MAX_MLP_WIDTHS`].
 fn parse_widths(spec: &str, s: &str) -> Result<Vec<usize>> {
     let mut widths = Vec::new();
     for token in s.split('-') {
-        match token.split_once(['x', 'X']) {
-            Some((w, n)) => {
-                let w = positive(spec, "width", w)?;
-                let n = positive(spec, "repeat count", n)?;
-                widths.extend(std::iter::repeat_n(w, n));
-            }
-            None => widths.push(positive(spec, "width", token)?),
+        let (w, n) = match token.split_once(['x', 'X']) {
+            Some((w, n)) => (
+                positive(spec, "width", w)?,
+                positive(spec, "repeat count", n)?,
+            ),
+            None => (positive(spec, "width", token)?, 1),
+        };
+        if n > MAX_MLP_WIDTHS - widths.len().min(MAX_MLP_WIDTHS) {
+            return Err(bad(
+                spec,
+                format!(
+                    "lists at least {} widths; an MLP may have at most {MAX_MLP_WIDTHS} widths (its input \
+                     and every layer)",
+                    widths.len().saturating_add(n)
+                ),
+            ));
         }
+        widths.extend(std::iter::repeat_n(w, n));
     }
     if widths.len() < 2 {
         return Err(bad(
@@ -272,6 +288,29 @@ mod tests {
         }
         let err = Model::from_spec("lenet5:3x8x8").unwrap_err();
         assert!(err.to_string().contains("collapses"), "{err}");
+    }
+
+    #[test]
+    fn repeat_counts_are_bounded_before_the_widths_are_listed() {
+        for spec in [
+            "mlp:1024x100000000-10",
+            "mlp:784-1024x18446744073709551615-10",
+            "mlp:784-4x5000-4x5000-10",
+        ] {
+            let err = spec.parse::<ModelSpec>().unwrap_err();
+            let msg = err.to_string();
+            assert!(matches!(err, NetsError::Spec { .. }), "{spec}: {msg}");
+            assert!(
+                msg.contains(spec) && msg.contains("at most 10000 widths"),
+                "{spec}: {msg}"
+            );
+        }
+        let widths = |spec: &str| match spec.parse::<ModelSpec>().unwrap() {
+            ModelSpec::Mlp { widths, .. } => widths.len(),
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(widths("mlp:4-4x9998-10"), MAX_MLP_WIDTHS);
+        assert!("mlp:4-4x9999-10".parse::<ModelSpec>().is_err());
     }
 
     fn any_spec() -> impl Strategy<Value = ModelSpec> {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::Args;
 
 use crate::cli::progress::{LogMode, TrainProgress};
-use crate::cli::train::{install_signal_handlers, set_threads};
+use crate::cli::train::{in_file, install_signal_handlers, set_threads};
 use crate::cli::{CliError, Result};
 use crate::run::claim::ClaimError;
 use crate::run::dir::files;
@@ -53,7 +53,7 @@ pub fn run(args: &CompareArgs, threads: Option<usize>) -> Result<()> {
         if threads.is_some() {
             c.threads = threads;
         }
-        c.validate()?;
+        c.validate().map_err(|e| in_file(path, e))?;
         configs.push(c);
     }
     let mut names: Vec<String> = configs.iter().map(TrainConfig::run_slug).collect();
@@ -67,7 +67,7 @@ pub fn run(args: &CompareArgs, threads: Option<usize>) -> Result<()> {
             ),
         });
     }
-    set_threads(configs.iter().find_map(|c| c.threads));
+    set_threads(configs.iter().find_map(|c| c.threads))?;
     install_signal_handlers()?;
     std::fs::create_dir_all(&args.out).map_err(|source| CliError::Io {
         path: args.out.clone(),

@@ -41,6 +41,9 @@ pub enum CliError {
     /// Pictures that cannot be drawn from a run directory.
     #[error("{0}")]
     Report(#[from] crate::report::ReportError),
+    /// A computation that came out non-finite from finite inputs (values that overflow at these weights).
+    #[error("{0}")]
+    NonFinite(String),
     /// Output that cannot be serialised.
     #[error("json: {0}")]
     Json(#[from] serde_json::Error),
@@ -48,12 +51,14 @@ pub enum CliError {
 
 impl CliError {
     /// 2 for bad input (flags, files, shapes): the convention of command-line tools, and clap's own for usage.
-    /// 1 for a run that diverged or stalled (the input was fine; the optimiser gave up).
+    /// 1 for a run that diverged or stalled, or a computation that overflowed (the input was well-formed; the
+    /// optimiser gave up or the numbers gave out).
     /// 130 for a run stopped by a signal (128 + SIGINT, whatever the signal: see [`crate::train::interrupt`]).
     pub fn exit_code(&self) -> u8 {
         use crate::train::TrainError;
         match self {
-            CliError::Train(TrainError::Diverged { .. } | TrainError::Stalled { .. }) => 1,
+            CliError::Train(TrainError::Diverged { .. } | TrainError::Stalled { .. })
+            | CliError::NonFinite(_) => 1,
             CliError::Train(TrainError::Interrupted { .. }) => crate::train::interrupt::EXIT_CODE,
             _ => 2,
         }

@@ -5,6 +5,7 @@ use jetnewton_engine::{Graph, Tensor};
 use jetnewton_nets::data::{digits, Batch, MinibatchSampler};
 use jetnewton_nets::{Model, NetsError};
 
+use crate::cli::sizes::{check_batch_size, check_memory};
 use crate::cli::Result;
 
 /// Arguments of `jetnewton grad`.
@@ -25,6 +26,8 @@ pub struct GradArgs {
 pub fn run(a: &GradArgs) -> Result<()> {
     let model = Model::from_spec(&a.model)?;
     let data = digits().map_err(NetsError::from)?;
+    check_batch_size(a.batch_size, Some(data.len()))?;
+    check_memory(&a.model, &model, 4, Some(("batch-size", a.batch_size)))?;
     let mut sampler =
         MinibatchSampler::new(data.len(), a.batch_size, a.seed).map_err(NetsError::from)?;
     let mut batch = Batch::new();

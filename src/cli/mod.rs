@@ -8,6 +8,7 @@ mod measure;
 mod partitions;
 mod progress;
 mod report;
+mod sizes;
 mod summaries;
 mod timing;
 mod train;
@@ -21,7 +22,7 @@ pub use error::{CliError, Result};
 #[derive(Debug, Parser)]
 #[command(name = "jetnewton", version, about, long_about = None)]
 pub struct Cli {
-    /// Worker threads for the CPU kernels (default: all cores).
+    /// Worker threads for the CPU kernels (default: all cores; at most 1024).
     #[arg(long, global = true)]
     pub threads: Option<usize>,
     /// Where the large matrix products run: `cpu`, or `cuda[:N]` (a build with the `cuda` feature and an NVIDIA
@@ -73,15 +74,10 @@ pub enum Method {
 
 /// Runs a parsed command line.
 pub fn run(cli: Cli) -> Result<()> {
-    if cli.threads == Some(0) {
-        return Err(CliError::Flag {
-            flag: "threads",
-            reason: "must be at least 1".into(),
-        });
-    }
+    train::check_threads(cli.threads)?;
     // `train` sets the pool itself: a resumed run takes its thread count from its config.
     if !matches!(cli.command, Command::Train(_) | Command::Compare(_)) {
-        train::set_threads(cli.threads);
+        train::set_threads(cli.threads)?;
     }
     // Pictures and partition listings multiply no matrices: they run wherever they are asked to.
     let device = match cli.command {

@@ -10,10 +10,14 @@ use jetnewton_engine::summaries::{
 };
 use jetnewton_engine::{Float, Graph};
 use jetnewton_kernels::Real;
-use jetnewton_nets::{load_batch, load_direction, load_params, Model, Params, PartitionSpec};
+use jetnewton_nets::{
+    check_finite_params, check_finite_tensor, load_batch, load_direction, load_params, BatchData,
+    Model, NetsError, Params, PartitionSpec,
+};
 use serde_json::json;
 
 use crate::cli::measure::median_ms;
+use crate::cli::sizes::{check_memory, check_repeat};
 use crate::cli::{CliError, Dtype, Method, OpenDevice, Result};
 use crate::resident::resident_mlp;
 use crate::workload::{direction_or_gradient, Workload};
@@ -42,7 +46,7 @@ pub struct SummariesArgs {
     /// Jets (default) or double backward.
     #[arg(long, value_enum, default_value_t = Method::Jet)]
     pub method: Method,
-    /// Timed repeats (after one warm-up); timings are medians.
+    /// Timed repeats (after one warm-up); timings are medians. At most 10 000.
     #[arg(long, default_value_t = 1)]
     pub repeat: usize,
     /// Also output `d3_slices[s][t] = ∇³L[u_s, u_s, u_t]`.
@@ -52,12 +56,7 @@ pub struct SummariesArgs {
 
 /// Runs the command. On a GPU (`device`), an MLP's jet summaries (without slices) run resident on the device.
 pub fn run(a: &SummariesArgs, device: Option<&OpenDevice>) -> Result<()> {
-    if a.repeat == 0 {
-        return Err(CliError::Flag {
-            flag: "repeat",
-            reason: "must be at least 1".into(),
-        });
-    }
+    check_repeat(a.repeat)?;
     match a.dtype {
         Dtype::F32 => run_typed::<f32>(a, device),
         Dtype::F64 => run_typed::<f64>(a, device),
@@ -84,16 +83,58 @@ fn resident<F: Float + Real>(
     })
 }
 
+/// A file's error, prefixed with the flag that named the file.
+fn from_flag(flag: &'static str) -> impl Fn(NetsError) -> CliError {
+    move |e| CliError::Flag {
+        flag,
+        reason: e.to_string(),
+    }
+}
+
+/// Reads the weights, the batch and the direction, refusing non-finite values (which would make every summary
+/// NaN) with the flag, the file, the tensor and the index.
+fn read_inputs<F: Float>(a: &SummariesArgs, model: &Model) -> Result<Inputs<F>> {
+    let params = load_params::<F>(&a.weights, model)?;
+    check_finite_params(&a.weights, &params).map_err(from_flag("weights"))?;
+    let batch = load_batch::<F>(&a.batch, model)?;
+    check_finite_tensor(&a.batch, "x", &batch.x).map_err(from_flag("batch"))?;
+    let direction = match &a.direction {
+        Some(path) => {
+            let d = load_direction::<F>(path, model)?;
+            check_finite_params(path, &d).map_err(from_flag("direction"))?;
+            Some(d)
+        }
+        None => None,
+    };
+    Ok((params, batch, direction))
+}
+
+/// The weights, the batch and the direction (when given) of a `summaries` call.
+type Inputs<F> = (Params<F>, BatchData<F>, Option<Params<F>>);
+
+/// The first non-finite value of the summaries, described, or `None` when all are finite.
+fn first_non_finite(s: &Summaries) -> Option<String> {
+    let named = |what: &str, xs: &[f64]| {
+        xs.iter()
+            .position(|v| !v.is_finite())
+            .map(|i| format!("{what}[{i}] = {}", xs[i]))
+    };
+    let hbar = s.hbar.concat();
+    named("loss", &[s.loss])
+        .or_else(|| named("gbar", &s.gbar))
+        .or_else(|| named("hbar (flat)", &hbar))
+        .or_else(|| named("d3", &s.d3))
+        .or_else(|| {
+            let slices: Vec<f64> = s.d3_slices.iter().flatten().flatten().copied().collect();
+            named("d3_slices (flat)", &slices)
+        })
+}
+
 fn run_typed<F: Float + Real>(a: &SummariesArgs, device: Option<&OpenDevice>) -> Result<()> {
     let model = Model::from_spec(&a.model)?;
+    check_memory(&a.model, &model, std::mem::size_of::<F>(), None)?;
     let partition: PartitionSpec = a.partition.parse()?;
-    let params = load_params::<F>(&a.weights, &model)?;
-    let batch = load_batch::<F>(&a.batch, &model)?;
-    let given = a
-        .direction
-        .as_ref()
-        .map(|p| load_direction::<F>(p, &model))
-        .transpose()?;
+    let (params, batch, given) = read_inputs::<F>(a, &model)?;
     let inputs = Workload {
         model: &model,
         params,
@@ -128,6 +169,13 @@ fn run_typed<F: Float + Real>(a: &SummariesArgs, device: Option<&OpenDevice>) ->
             })
         })?,
     };
+    if let Some(bad) = first_non_finite(&s) {
+        return Err(CliError::NonFinite(format!(
+            "the summaries are not finite ({bad}) although the weights, the batch and the direction are: the \
+             model's values overflow {} at these weights; nothing was printed",
+            F::NAME
+        )));
+    }
     let mut out = json!({
         "model": a.model,
         "partition": a.partition,

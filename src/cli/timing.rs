@@ -11,6 +11,7 @@ use jetnewton_engine::summaries::Summaries;
 use jetnewton_kernels::Real;
 
 use crate::cli::measure::median_ms;
+use crate::cli::sizes::{check_batch_size, check_memory, check_repeat};
 use crate::cli::{Dtype, OpenDevice, Result};
 use crate::resident::resident_mlp;
 use crate::workload::Workload;
@@ -27,7 +28,7 @@ pub struct TimingArgs {
     /// Partition of the parameters.
     #[arg(long, default_value = "canonical")]
     pub partition: String,
-    /// Timed runs per measurement (after one warm-up); the median is reported.
+    /// Timed runs per measurement (after one warm-up); the median is reported. At most 10 000.
     #[arg(long, default_value_t = 5)]
     pub repeat: usize,
     /// Precision.
@@ -44,6 +45,7 @@ pub struct TimingArgs {
 /// Runs the measurement and prints one JSON object. On a GPU (`device`), an MLP's summaries are also timed
 /// resident on the device, and checked against the engine's.
 pub fn run(a: &TimingArgs, device: Option<&OpenDevice>) -> Result<()> {
+    check_repeat(a.repeat)?;
     match a.dtype {
         Dtype::F32 => run_typed::<f32>(a, device),
         Dtype::F64 => run_typed::<f64>(a, device),
@@ -79,6 +81,13 @@ fn resident_timing<F: Float + Real>(
 
 fn run_typed<F: Float + Real>(a: &TimingArgs, device: Option<&OpenDevice>) -> Result<()> {
     let model = Model::from_spec(&a.model)?;
+    check_batch_size(a.batch_size, None)?;
+    check_memory(
+        &a.model,
+        &model,
+        std::mem::size_of::<F>(),
+        Some(("batch-size", a.batch_size)),
+    )?;
     let partition: PartitionSpec = a.partition.parse()?;
     let inputs = Workload::<F>::synthetic(&model, a.batch_size, partition, a.seed)?;
     let (gradient_ms, _) = median_ms(a.repeat, || Ok(inputs.gradient()?))?;

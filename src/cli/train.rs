@@ -7,6 +7,7 @@ use clap::Args;
 
 use crate::cli::progress::{LogMode, TrainProgress};
 use crate::cli::{CliError, Result};
+use crate::resources::MAX_THREADS;
 use crate::run::dir::files;
 use crate::run::records::EpochRecord;
 use crate::train::{
@@ -15,7 +16,10 @@ use crate::train::{
 };
 
 /// Arguments of `jetnewton train`. Precedence: flags, then `--set`, then the config file, then defaults.
+///
+/// Negative numbers are values (`--lr -0.1` reaches validation, which names `--lr`), not flags.
 #[derive(Debug, Args)]
+#[command(allow_negative_numbers = true)]
 pub struct TrainArgs {
     /// A TOML config (see `experiments/`); flags override it.
     #[arg(long, value_name = "FILE")]
@@ -140,8 +144,48 @@ impl TrainArgs {
         if let Some(v) = self.summary_batch_size {
             c.newton.summary_batch_size = v;
         }
-        c.validate()?;
+        c.validate()
+            .map_err(|e| self.name_flag(e, threads.is_some()))?;
         Ok(c)
+    }
+
+    /// A config value refused when a flag set it, as an error naming the flag (the config key follows).
+    fn name_flag(&self, e: TrainError, threads_given: bool) -> CliError {
+        let TrainError::Value { key, reason } = e else {
+            // The estimate names its keys; with a config file, name the file too.
+            return match (&e, &self.config) {
+                (TrainError::TooLarge { .. }, Some(path)) => in_file(path, e).into(),
+                _ => e.into(),
+            };
+        };
+        let flag = match key.as_str() {
+            "newton.lr" | "adam.lr" | "sgd.lr" | "kfac.lr" if self.lr.is_some() => Some("lr"),
+            "newton.lambda_int" if self.lambda_int.is_some() => Some("lambda-int"),
+            "newton.summary_batch_size" if self.summary_batch_size.is_some() => {
+                Some("summary-batch-size")
+            }
+            "epochs" if self.epochs.is_some() => Some("epochs"),
+            "steps" if self.steps.is_some() => Some("steps"),
+            "batch_size" if self.batch_size.is_some() => Some("batch-size"),
+            "threads" if threads_given => Some("threads"),
+            _ => None,
+        };
+        let by_set = self
+            .set
+            .iter()
+            .any(|s| s.split_once('=').is_some_and(|(k, _)| k.trim() == key));
+        match (flag, by_set, &self.config) {
+            (Some(flag), _, _) => CliError::Flag {
+                flag,
+                reason: format!("{reason} (config key `{key}`)"),
+            },
+            (None, true, _) => CliError::Flag {
+                flag: "set",
+                reason: format!("{key}: {reason}"),
+            },
+            (None, false, Some(path)) => in_file(path, TrainError::Value { key, reason }).into(),
+            (None, false, None) => TrainError::Value { key, reason }.into(),
+        }
     }
 
     /// The flags that would change a run's configuration, except `--epochs` and `--steps`: refused with
@@ -182,6 +226,19 @@ impl TrainArgs {
     }
 }
 
+/// An error of validating the config read from `path`, as an error naming the file.
+pub fn in_file(path: &Path, e: TrainError) -> TrainError {
+    match e {
+        TrainError::Value { .. } | TrainError::TooLarge { .. } | TrainError::Nets(_) => {
+            TrainError::Config {
+                path: path.to_path_buf(),
+                reason: e.to_string(),
+            }
+        }
+        other => other,
+    }
+}
+
 /// `runs/NAME`, or `runs/NAME-2`, `-3`, … when taken.
 pub fn default_run_dir(name: &str) -> PathBuf {
     let base = Path::new("runs").join(name);
@@ -205,13 +262,37 @@ pub fn install_signal_handlers() -> Result<()> {
     })
 }
 
-/// Sets the worker threads of the global pool (only the first call in a process can).
-pub fn set_threads(n: Option<usize>) {
-    if let Some(n) = n {
-        // Fails only if the pool was already built, in which case its size stays; nothing to do about it.
-        let _ = rayon::ThreadPoolBuilder::new()
-            .num_threads(n)
-            .build_global();
+/// Refuses a thread count outside `1..=MAX_THREADS` (see [`MAX_THREADS`]), naming `--threads`.
+pub fn check_threads(n: Option<usize>) -> Result<()> {
+    match n {
+        Some(n) if n == 0 || n > MAX_THREADS => Err(CliError::Flag {
+            flag: "threads",
+            reason: format!("{n} is not between 1 and {MAX_THREADS}"),
+        }),
+        _ => Ok(()),
+    }
+}
+
+/// Sets the worker threads of the global pool. Only the first call in a process can: rayon builds its global
+/// pool once, and a later call (or one after a parallel op built the default pool) leaves the size it has. A pool
+/// that cannot be built (threads that cannot be spawned) is an error naming `--threads`, rather than a panic at
+/// the first parallel op.
+pub fn set_threads(n: Option<usize>) -> Result<()> {
+    let Some(n) = n else {
+        return Ok(());
+    };
+    check_threads(Some(n))?;
+    match rayon::ThreadPoolBuilder::new()
+        .num_threads(n)
+        .build_global()
+    {
+        // "Already initialised" is the only failure without an underlying cause (rayon's errors carry the
+        // operating system's error when spawning fails).
+        Err(e) if std::error::Error::source(&e).is_some() => Err(CliError::Flag {
+            flag: "threads",
+            reason: format!("cannot start {n} worker threads: {e}"),
+        }),
+        _ => Ok(()),
     }
 }
 
@@ -238,7 +319,7 @@ pub fn run(args: &TrainArgs, threads: Option<usize>) -> Result<()> {
             },
             other => other,
         })?;
-        set_threads(threads.or(stored.threads));
+        set_threads(threads.or(stored.threads))?;
         let longer = Longer {
             epochs: args.epochs,
             steps: args.steps,
@@ -247,7 +328,7 @@ pub fn run(args: &TrainArgs, threads: Option<usize>) -> Result<()> {
         train::resume_longer(dir, longer, &mut progress)?
     } else {
         let config = args.resolve(threads)?;
-        set_threads(config.threads);
+        set_threads(config.threads)?;
         let mut config = config;
         config.threads = Some(rayon::current_num_threads());
         let dir = args

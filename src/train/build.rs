@@ -2,12 +2,12 @@
 
 use jetnewton_engine::Float;
 use jetnewton_optim::{
-    Adam, AdamConfig, Kfac, KfacConfig, Method1, Method1Config, Optimizer, ParamLayout,
+    Adam, AdamConfig, Kfac, KfacConfig, Method1, Method1Config, OptimError, Optimizer, ParamLayout,
     PlateauConfig, Sgd, SgdConfig,
 };
 
 use crate::train::config::{OptimizerKind, ScheduleKind, TrainConfig};
-use crate::train::error::Result;
+use crate::train::error::{Result, TrainError};
 
 /// The Method 1 configuration of `config` (table 2's defaults where the config is silent), with the plateau
 /// scheduler called once per epoch of `steps_per_epoch` steps.
@@ -39,6 +39,100 @@ pub fn method1_config(config: &TrainConfig, steps_per_epoch: usize) -> Method1Co
     m
 }
 
+/// Adam's configuration of `config`.
+fn adam_config(config: &TrainConfig) -> AdamConfig {
+    let a = &config.adam;
+    AdamConfig {
+        lr: a.lr,
+        betas: (a.beta1, a.beta2),
+        eps: a.eps,
+        weight_decay: a.weight_decay,
+    }
+}
+
+/// SGD's configuration of `config`.
+fn sgd_config(config: &TrainConfig) -> SgdConfig {
+    let s = &config.sgd;
+    SgdConfig {
+        lr: s.lr,
+        momentum: s.momentum,
+        dampening: 0.0,
+        nesterov: s.nesterov,
+        weight_decay: s.weight_decay,
+    }
+}
+
+/// K-FAC's configuration of `config`.
+fn kfac_config(config: &TrainConfig) -> KfacConfig {
+    let k = &config.kfac;
+    KfacConfig {
+        lr: k.lr,
+        momentum: k.momentum,
+        stat_decay: k.stat_decay,
+        damping: k.damping,
+        kl_clip: k.kl_clip,
+        weight_decay: k.weight_decay,
+        t_cov: k.t_cov,
+        t_inv: k.t_inv,
+        seed: config.seed,
+    }
+}
+
+/// The config key of an optimiser's field: the optimiser's table, then the field as the config spells it
+/// (`solver.lambda_int` → `newton.lambda_int`, `betas.0` → `adam.beta1`, `scheduler.factor` → `newton.factor`).
+fn config_key(optimizer: OptimizerKind, field: &str) -> String {
+    let table = if optimizer.is_newton() {
+        "newton"
+    } else {
+        optimizer.name()
+    };
+    let field = match field {
+        "betas.0" => "beta1",
+        "betas.1" => "beta2",
+        // The adaptive schedules take their bounds from λ_int: the only one of their values a config sets.
+        "schedule.lambda_min" | "schedule.lambda_max" => "lambda_int",
+        other => other
+            .strip_prefix("solver.")
+            .or_else(|| other.strip_prefix("scheduler."))
+            .unwrap_or(other),
+    };
+    format!("{table}.{field}")
+}
+
+/// An optimiser's refusal of a hyper-parameter, as an error naming the config key; other errors unchanged.
+fn named(optimizer: OptimizerKind, e: OptimError) -> TrainError {
+    match e {
+        OptimError::InvalidConfig {
+            field,
+            value,
+            reason,
+        } => TrainError::Value {
+            key: config_key(optimizer, field),
+            reason: if config_key(optimizer, field) == "newton.lambda_int" {
+                format!(
+                    "must be finite and positive with an adaptive newton.schedule, and finite and \
+                     non-negative with the paper's (got {value})"
+                )
+            } else {
+                format!("{reason} (got {value})")
+            },
+        },
+        other => other.into(),
+    }
+}
+
+/// Checks the hyper-parameters of the configured optimiser (only its table: the others are not used), with the
+/// optimiser's own rules; errors name the config key.
+pub fn check_hyper_parameters(config: &TrainConfig) -> Result<()> {
+    match config.optimizer {
+        OptimizerKind::Newton | OptimizerKind::NewtonDiag => method1_config(config, 1).validate(),
+        OptimizerKind::Adam => adam_config(config).validate(),
+        OptimizerKind::Sgd => sgd_config(config).validate(),
+        OptimizerKind::Kfac => kfac_config(config).validate(),
+    }
+    .map_err(|e| named(config.optimizer, e))
+}
+
 /// The optimiser of `config` for `layout`, with `groups` (indices into the layout) for Method 1.
 pub fn optimizer<F: Float>(
     config: &TrainConfig,
@@ -46,55 +140,16 @@ pub fn optimizer<F: Float>(
     groups: Vec<Vec<usize>>,
     steps_per_epoch: usize,
 ) -> Result<Box<dyn Optimizer<F>>> {
-    Ok(match config.optimizer {
-        OptimizerKind::Newton | OptimizerKind::NewtonDiag => Box::new(Method1::new(
-            layout,
-            groups,
-            method1_config(config, steps_per_epoch),
-        )?),
-        OptimizerKind::Adam => {
-            let a = &config.adam;
-            Box::new(Adam::new(
-                layout,
-                AdamConfig {
-                    lr: a.lr,
-                    betas: (a.beta1, a.beta2),
-                    eps: a.eps,
-                    weight_decay: a.weight_decay,
-                },
-            )?)
+    let built: std::result::Result<Box<dyn Optimizer<F>>, OptimError> = match config.optimizer {
+        OptimizerKind::Newton | OptimizerKind::NewtonDiag => {
+            Method1::new(layout, groups, method1_config(config, steps_per_epoch))
+                .map(|o| Box::new(o) as _)
         }
-        OptimizerKind::Sgd => {
-            let s = &config.sgd;
-            Box::new(Sgd::new(
-                layout,
-                SgdConfig {
-                    lr: s.lr,
-                    momentum: s.momentum,
-                    dampening: 0.0,
-                    nesterov: s.nesterov,
-                    weight_decay: s.weight_decay,
-                },
-            )?)
-        }
-        OptimizerKind::Kfac => {
-            let k = &config.kfac;
-            Box::new(Kfac::new(
-                layout,
-                KfacConfig {
-                    lr: k.lr,
-                    momentum: k.momentum,
-                    stat_decay: k.stat_decay,
-                    damping: k.damping,
-                    kl_clip: k.kl_clip,
-                    weight_decay: k.weight_decay,
-                    t_cov: k.t_cov,
-                    t_inv: k.t_inv,
-                    seed: config.seed,
-                },
-            )?)
-        }
-    })
+        OptimizerKind::Adam => Adam::new(layout, adam_config(config)).map(|o| Box::new(o) as _),
+        OptimizerKind::Sgd => Sgd::new(layout, sgd_config(config)).map(|o| Box::new(o) as _),
+        OptimizerKind::Kfac => Kfac::new(layout, kfac_config(config)).map(|o| Box::new(o) as _),
+    };
+    built.map_err(|e| named(config.optimizer, e))
 }
 
 #[cfg(test)]
@@ -117,5 +172,55 @@ mod tests {
         c.set("newton.schedule=adaptive-damping").unwrap();
         let m = method1_config(&c, 7);
         assert!(matches!(m.schedule, Schedule::Adaptive(a) if a.lr_gain == 1.0));
+    }
+
+    #[test]
+    fn refusals_name_the_config_key() {
+        for (optimizer, assignment, key) in [
+            (OptimizerKind::Newton, "newton.lr=-0.1", "newton.lr"),
+            (
+                OptimizerKind::NewtonDiag,
+                "newton.lambda_int=-1",
+                "newton.lambda_int",
+            ),
+            (
+                OptimizerKind::Newton,
+                "newton.grad_momentum=-0.5",
+                "newton.grad_momentum",
+            ),
+            (
+                OptimizerKind::Newton,
+                "newton.eta_momentum=1.5",
+                "newton.eta_momentum",
+            ),
+            (OptimizerKind::Newton, "newton.factor=-2", "newton.factor"),
+            (OptimizerKind::Adam, "adam.lr=-1e-3", "adam.lr"),
+            (OptimizerKind::Adam, "adam.beta2=-0.9", "adam.beta2"),
+            (OptimizerKind::Adam, "adam.eps=-1", "adam.eps"),
+            (OptimizerKind::Sgd, "sgd.lr=-1", "sgd.lr"),
+            (OptimizerKind::Sgd, "sgd.momentum=-0.9", "sgd.momentum"),
+            (OptimizerKind::Kfac, "kfac.lr=-1", "kfac.lr"),
+            (OptimizerKind::Kfac, "kfac.damping=-0.03", "kfac.damping"),
+            (OptimizerKind::Kfac, "kfac.momentum=-0.9", "kfac.momentum"),
+        ] {
+            let mut c = TrainConfig {
+                optimizer,
+                ..TrainConfig::default()
+            };
+            c.set(assignment).unwrap();
+            let e = check_hyper_parameters(&c).unwrap_err().to_string();
+            assert!(
+                e.contains(&format!("`{key}`")) && !e.contains("Params") && !e.contains("Config"),
+                "{assignment}: {e}"
+            );
+        }
+        let mut c = TrainConfig::default();
+        c.set("newton.schedule=adaptive").unwrap();
+        c.set("newton.lambda_int=0").unwrap();
+        let e = check_hyper_parameters(&c).unwrap_err().to_string();
+        assert!(
+            e.contains("`newton.lambda_int`") && !e.contains("AdaptiveConfig"),
+            "{e}"
+        );
     }
 }

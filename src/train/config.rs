@@ -5,7 +5,13 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
+use crate::resources::MAX_THREADS;
 use crate::train::error::{Result, TrainError};
+
+/// The most summaries `newton.summary_average` may average: each is kept (an `S × S` matrix and two vectors), and
+/// even at a period of one step (one summary per step) 10 000 span a hundred epochs of a hundred steps, far longer
+/// than the summaries of a changing model stay comparable.
+pub const MAX_SUMMARY_AVERAGE: usize = 10_000;
 
 /// The optimisers `jetnewton train` knows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
@@ -418,8 +424,73 @@ impl TrainConfig {
         }
     }
 
-    /// Checks every value's domain; the error names the key.
+    /// Checks every value's domain, the configured optimiser's hyper-parameters, and that the run fits in the
+    /// machine's memory ([`crate::train::footprint`]); the error names the key. Nothing of the run's size is
+    /// allocated.
     pub fn validate(&self) -> Result<()> {
+        self.validate_counts()?;
+        self.validate_values()?;
+        crate::train::build::check_hyper_parameters(self)?;
+        crate::train::footprint::check(self)
+    }
+
+    /// The total number of steps of a run with `steps_per_epoch` steps per epoch: `epochs × steps_per_epoch`,
+    /// capped by `steps` when set; an error naming `epochs` when the product overflows a step count.
+    pub fn total_steps(&self, steps_per_epoch: usize) -> Result<u64> {
+        let by_epochs = u64::try_from(self.epochs)
+            .ok()
+            .zip(u64::try_from(steps_per_epoch).ok())
+            .and_then(|(e, s)| e.checked_mul(s))
+            .ok_or_else(|| TrainError::Value {
+                key: "epochs".into(),
+                reason: format!(
+                    "{} epochs of {steps_per_epoch} steps are more steps than a count can hold \
+                     (2^64 - 1); set fewer epochs, or steps",
+                    self.epochs
+                ),
+            })?;
+        Ok(match self.steps {
+            Some(s) if by_epochs > 0 => s.min(by_epochs),
+            Some(s) => s,
+            None => by_epochs,
+        })
+    }
+
+    /// Bounds on counts that do not follow from the machine's memory, each explained at its constant.
+    fn validate_counts(&self) -> Result<()> {
+        let bad = |key: &str, reason: String| {
+            Err(TrainError::Value {
+                key: key.into(),
+                reason,
+            })
+        };
+        if let Some(n) = self.threads.filter(|&n| n == 0 || n > MAX_THREADS) {
+            return bad("threads", format!("{n} is not between 1 and {MAX_THREADS}"));
+        }
+        if u32::try_from(self.epochs).is_err() {
+            return bad(
+                "epochs",
+                format!(
+                    "{} is more than the {} epochs the records can count",
+                    self.epochs,
+                    u32::MAX
+                ),
+            );
+        }
+        if self.newton.summary_average > MAX_SUMMARY_AVERAGE {
+            return bad(
+                "newton.summary_average",
+                format!(
+                    "{} is more than {MAX_SUMMARY_AVERAGE} summaries to average",
+                    self.newton.summary_average
+                ),
+            );
+        }
+        Ok(())
+    }
+
+    /// Every value's domain.
+    fn validate_values(&self) -> Result<()> {
         let bad = |key: &str, reason: &str| {
             Err(TrainError::Value {
                 key: key.into(),
@@ -605,5 +676,34 @@ mod tests {
             let e = c.validate().unwrap_err().to_string();
             assert!(e.contains(key), "{e}");
         }
+    }
+
+    #[test]
+    fn total_steps_are_checked_and_epochs_bounded() {
+        let c = |epochs, steps| TrainConfig {
+            epochs,
+            steps,
+            ..TrainConfig::default()
+        };
+        assert_eq!(c(3, None).total_steps(7).unwrap(), 21);
+        assert_eq!(c(3, Some(5)).total_steps(7).unwrap(), 5);
+        assert_eq!(c(0, Some(5)).total_steps(7).unwrap(), 5);
+        let e = c(usize::MAX, None).total_steps(2).unwrap_err().to_string();
+        assert!(e.contains("`epochs`"), "{e}");
+        let e = c(1 << 62, Some(3)).total_steps(16).unwrap_err().to_string();
+        assert!(e.contains("`epochs`"), "{e}");
+        for epochs in [usize::MAX, 1 << 62] {
+            let e = c(epochs, None).validate().unwrap_err().to_string();
+            assert!(e.contains("`epochs`"), "{e}");
+        }
+        let mut t = TrainConfig {
+            threads: Some(MAX_THREADS + 1),
+            ..TrainConfig::default()
+        };
+        assert!(t.validate().unwrap_err().to_string().contains("`threads`"));
+        t.threads = Some(MAX_THREADS);
+        t.newton.summary_average = MAX_SUMMARY_AVERAGE + 1;
+        let e = t.validate().unwrap_err().to_string();
+        assert!(e.contains("`newton.summary_average`"), "{e}");
     }
 }

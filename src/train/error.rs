@@ -23,6 +23,15 @@ pub enum TrainError {
         /// What is wrong.
         reason: String,
     },
+    /// A run whose estimated memory is more than the machine's, refused before anything of its size is
+    /// allocated; the message lists the estimate's parts from the largest, each with its key.
+    #[error("{key}: {reason}")]
+    TooLarge {
+        /// The key (with its flag and value) of the largest part.
+        key: String,
+        /// The estimate, the machine's memory, and every part that counts.
+        reason: String,
+    },
     /// A file or directory that cannot be read or written.
     #[error("{path}: {source}")]
     Io {

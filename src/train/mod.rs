@@ -15,6 +15,7 @@ mod config;
 mod data;
 mod error;
 mod eval;
+pub mod footprint;
 pub mod guard;
 mod identity;
 pub mod interrupt;
@@ -25,10 +26,10 @@ mod restore;
 mod session;
 mod start;
 
-pub use build::{method1_config, optimizer};
+pub use build::{check_hyper_parameters, method1_config, optimizer};
 pub use config::{
     AdamSection, DatasetKind, GuardConfig, KfacSection, NewtonConfig, OptimizerKind, ScheduleKind,
-    SgdSection, TrainConfig, TrainDtype,
+    SgdSection, TrainConfig, TrainDtype, MAX_SUMMARY_AVERAGE,
 };
 pub use data::{load as load_data, RunData};
 pub use error::{Result, TrainError};

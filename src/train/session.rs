@@ -148,13 +148,7 @@ impl<'d, F: Float> Session<'d, F> {
             status: RunStatus::Running,
             message: None,
         };
-        let spe = steps_per_epoch as u64;
-        let by_epochs = config.epochs as u64 * spe;
-        let total_steps = match config.steps {
-            Some(s) if by_epochs > 0 => s.min(by_epochs),
-            Some(s) => s,
-            None => by_epochs,
-        };
+        let total_steps = config.total_steps(steps_per_epoch)?;
         let (dir, progress, epochs) = if let Start::Resume { rewrite_config } = start {
             let path = run_dir.join(files::CHECKPOINT);
             let ck = Checkpoint::<F>::load(&path).map_err(|e| TrainError::Checkpoint {

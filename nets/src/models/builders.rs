@@ -16,7 +16,7 @@ pub fn mlp(input: &[usize], widths: &[usize], activation: Activation) -> Result<
             reason: "an MLP needs at least one layer width".into(),
         });
     };
-    let in_features: usize = input.iter().product();
+    let in_features = super::size::input_count(input)?;
     let mut layers = Vec::with_capacity(2 * widths.len());
     let mut prev = in_features;
     for (i, &w) in widths.iter().enumerate() {
@@ -89,7 +89,10 @@ fn shape_after(input: &[usize], layers: &[Layer]) -> Result<Vec<usize>> {
 /// `[C, H, W]` of an image input, or an error naming the architecture.
 fn image_input(arch: &str, input: &[usize]) -> Result<[usize; 3]> {
     match *input {
-        [c, h, w] if c > 0 && h > 0 && w > 0 => Ok([c, h, w]),
+        [c, h, w] if c > 0 && h > 0 && w > 0 => {
+            super::size::input_count(input)?;
+            Ok([c, h, w])
+        }
         _ => Err(NetsError::InvalidModel {
             reason: format!(
                 "{arch} needs an input [channels, height, width], none zero; got {input:?}"

@@ -139,7 +139,8 @@ impl Layer {
 
     /// The per-sample output shape for a per-sample input shape, or why the layer cannot take that input.
     pub fn output_shape(&self, input: &[usize]) -> Result<Vec<usize>, String> {
-        let numel: usize = input.iter().product();
+        let numel = checked_numel(input)
+            .ok_or_else(|| format!("input {input:?} has more elements than a count can hold"))?;
         match *self {
             Layer::Linear {
                 in_features,
@@ -165,8 +166,8 @@ impl Layer {
                         "input {input:?} has {c} channels, the layer expects {in_ch}"
                     ));
                 }
-                let oh = window_out(h + 2 * padding, kernel, stride, input)?;
-                let ow = window_out(w + 2 * padding, kernel, stride, input)?;
+                let oh = window_out(padded(h, padding, input)?, kernel, stride, input)?;
+                let ow = window_out(padded(w, padding, input)?, kernel, stride, input)?;
                 Ok(vec![out_ch, oh, ow])
             }
             Layer::MaxPool2d { kernel, stride } | Layer::AvgPool2d { kernel, stride } => {
@@ -182,6 +183,19 @@ impl Layer {
             Layer::Act(_) => Ok(input.to_vec()),
         }
     }
+}
+
+/// The product of `dims`, or `None` when it overflows.
+pub(crate) fn checked_numel(dims: &[usize]) -> Option<usize> {
+    dims.iter().try_fold(1usize, |n, &d| n.checked_mul(d))
+}
+
+/// `len + 2·padding`, or an error when it overflows (a spatial size near `usize::MAX`).
+fn padded(len: usize, padding: usize, input: &[usize]) -> Result<usize, String> {
+    padding
+        .checked_mul(2)
+        .and_then(|p| len.checked_add(p))
+        .ok_or_else(|| format!("input {input:?} with padding {padding} overflows a count"))
 }
 
 /// `[C, H, W]` of a rank-3 shape.
@@ -302,5 +316,25 @@ mod tests {
         assert!(lin.output_shape(&[13]).unwrap_err().contains("13 features"));
         assert_eq!(Layer::GlobalAvgPool.output_shape(&[7, 3, 3]), Ok(vec![7]));
         assert_eq!(Layer::Flatten.output_shape(&[7, 3, 3]), Ok(vec![63]));
+    }
+
+    #[test]
+    fn counts_that_overflow_are_errors_not_panics() {
+        let huge = [usize::MAX, 2, 2];
+        assert!(Layer::Flatten
+            .output_shape(&huge)
+            .unwrap_err()
+            .contains("more elements"));
+        let conv = Layer::Conv2d {
+            in_ch: 1,
+            out_ch: 1,
+            kernel: 3,
+            stride: 1,
+            padding: 1,
+        };
+        assert!(conv
+            .output_shape(&[1, usize::MAX, 1])
+            .unwrap_err()
+            .contains("overflows"));
     }
 }

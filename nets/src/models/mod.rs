@@ -17,6 +17,7 @@
 mod builders;
 mod forward;
 mod layer;
+mod size;
 
 use std::fmt;
 use std::str::FromStr;
@@ -26,6 +27,7 @@ pub use builders::{
 };
 pub use forward::{Forward, LayerVars, ParamIds};
 pub use layer::{Activation, Layer};
+pub use size::{ModelSize, MAX_COUNT};
 
 use crate::error::{NetsError, Result};
 use crate::params::{ParamKind, ParamSpec};
@@ -43,6 +45,8 @@ pub struct Model {
     num_classes: usize,
     /// Per-sample output shape of every layer.
     shapes: Vec<Vec<usize>>,
+    /// Its scalar counts, checked when it was made.
+    size: ModelSize,
     spec: Option<ModelSpec>,
 }
 
@@ -50,7 +54,8 @@ impl Model {
     /// Checks that the layers fit together from `input_shape` and end in `[num_classes]` scores.
     ///
     /// Errors name the first layer that does not fit its input (a wrong channel or feature count, a spatial size
-    /// collapsing to zero), a bad input shape, a model without parameters, or a last output of another shape.
+    /// collapsing to zero), a bad input shape, a model without parameters, or a last output of another shape;
+    /// [`NetsError::TooLarge`] when a count passes [`MAX_COUNT`] (nothing of the model's size is allocated).
     pub fn new(layers: Vec<Layer>, input_shape: Vec<usize>, num_classes: usize) -> Result<Self> {
         if !(input_shape.len() == 1 || input_shape.len() == 3) || input_shape.contains(&0) {
             return Err(NetsError::InvalidModel {
@@ -59,6 +64,7 @@ impl Model {
                 ),
             });
         }
+        size::input_count(&input_shape)?;
         if num_classes == 0 {
             return Err(NetsError::InvalidModel {
                 reason: "the number of classes must be at least 1".into(),
@@ -88,18 +94,29 @@ impl Model {
                 reason: "no layer has parameters".into(),
             });
         }
+        let size = ModelSize::of(&layers, &input_shape, &shapes)?;
         Ok(Self {
             layers,
             input_shape,
             num_classes,
             shapes,
+            size,
             spec: None,
         })
     }
 
     /// Parses a spec (see [`ModelSpec`]) and builds its model: the parser the CLI's `--model` uses.
+    ///
+    /// A model too large to describe is a [`NetsError::Spec`] error quoting `spec`, so that the message names
+    /// what the user wrote.
     pub fn from_spec(spec: &str) -> Result<Self> {
-        spec.parse::<ModelSpec>()?.build()
+        spec.parse::<ModelSpec>()?.build().map_err(|e| match e {
+            NetsError::TooLarge { reason } => NetsError::Spec {
+                spec: spec.to_string(),
+                reason,
+            },
+            other => other,
+        })
     }
 
     /// Records the spec this model was built from (shown by `Display`).
@@ -161,9 +178,15 @@ impl Model {
             .count()
     }
 
-    /// Total number of scalar parameters.
+    /// Total number of scalar parameters (at most [`MAX_COUNT`]: checked when the model was made, so this
+    /// cannot overflow).
     pub fn num_params(&self) -> usize {
-        self.param_specs().iter().map(ParamSpec::numel).sum()
+        self.size.params
+    }
+
+    /// Its scalar counts, for estimating memory before allocating anything of its size.
+    pub fn size(&self) -> ModelSize {
+        self.size
     }
 
     /// The initialisation gain σ_w: that of the model's first activation (1 for tanh/sigmoid, √2 for ELU/ReLU),

@@ -7,10 +7,12 @@
 
 mod batch;
 mod file;
+mod finite;
 #[cfg(test)]
 mod tests;
 mod weights;
 
 pub use batch::{load_batch, BatchData};
 pub use file::RawTensor;
+pub use finite::{check_finite_params, check_finite_tensor};
 pub use weights::{load_direction, load_params, save_params};

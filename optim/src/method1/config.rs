@@ -162,7 +162,7 @@ impl AdaptiveConfig {
                 return Err(OptimError::config(
                     field,
                     v,
-                    "out of its domain (see AdaptiveConfig): 0 < eta1 ≤ eta2 < 1, gamma > 1, \
+                    "outside the adaptive schedule's domain: 0 < eta1 ≤ eta2 < 1, gamma > 1, \
                      0 < lambda_min ≤ solver.lambda_int ≤ lambda_max, −1 ≤ lr_target < 1, lr_gain ≥ 1, \
                      0 < lr_min_factor ≤ 1 ≤ lr_max_factor",
                 ));
@@ -269,17 +269,28 @@ impl Method1Config {
             return Err(OptimError::config("period", 0, "must be at least 1"));
         }
         let s = &self.solver;
-        for (field, v, ok) in [
-            ("solver.lambda_int", s.lambda_int, s.lambda_int >= 0.0),
-            ("solver.rel_tol", s.rel_tol, s.rel_tol > 0.0),
-            ("solver.tiny", s.tiny, s.tiny >= 0.0),
+        for (field, v, ok, reason) in [
+            (
+                "solver.lambda_int",
+                s.lambda_int,
+                s.lambda_int >= 0.0,
+                "must be finite and non-negative (0: no regularisation)",
+            ),
+            (
+                "solver.rel_tol",
+                s.rel_tol,
+                s.rel_tol > 0.0,
+                "must be finite and positive",
+            ),
+            (
+                "solver.tiny",
+                s.tiny,
+                s.tiny >= 0.0,
+                "must be finite and non-negative",
+            ),
         ] {
             if !(ok && v.is_finite()) {
-                return Err(OptimError::config(
-                    field,
-                    v,
-                    "out of its domain (see CubicParams)",
-                ));
+                return Err(OptimError::config(field, v, reason));
             }
         }
         if s.max_iter == 0 {

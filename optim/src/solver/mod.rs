@@ -137,7 +137,8 @@ pub enum SolveError {
         index: usize,
     },
     /// A [`CubicParams`] field out of its domain (λ_int < 0, rel_tol ≤ 0, tiny < 0, or non-finite).
-    #[error("invalid parameter {what} = {value}")]
+    #[error("invalid solver parameter {what} = {value}: lambda_int (λ_int) and tiny must be finite and \
+             non-negative, rel_tol finite and positive")]
     InvalidParams {
         /// The field.
         what: &'static str,
