@@ -28,6 +28,7 @@ pub mod graph;
 pub mod jet;
 pub mod op;
 pub mod ops;
+pub mod stats;
 pub mod summaries;
 pub mod tensor;
 

@@ -22,8 +22,10 @@ pub mod interrupt;
 mod inverse;
 mod memory;
 mod observer;
+mod recorder;
 mod restore;
 mod session;
+mod setup;
 mod start;
 
 pub use build::{check_hyper_parameters, method1_config, optimizer};

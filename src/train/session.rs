@@ -1,35 +1,24 @@
-//! A training session: a fresh run or the continuation of a checkpointed one, step by step under the numerical
-//! guard, with records, epoch evaluations, `hbar` snapshots and checkpoints.
+//! A training session: the step loop under the numerical guard, and how a run ends (completed, diverged, stalled
+//! or interrupted). Its setup is in `setup`, its records and checkpoints in `recorder`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use jetnewton_engine::{Float, Tensor};
-use jetnewton_nets::data::MinibatchSampler;
-use jetnewton_nets::{save_params, Model, NetsError, Params, PartitionSpec};
-use jetnewton_optim::{Optimizer, OptimizerState, StepReport};
+use jetnewton_nets::{save_params, Model};
+use jetnewton_optim::Optimizer;
 
 use crate::oracle::ModelOracle;
-use crate::report::load::read_jsonl;
-use crate::run::atomic::write_atomic;
-use crate::run::checkpoint::{Checkpoint, CheckpointMeta, Progress, FORMAT};
-use crate::run::claim::Claim;
+use crate::run::checkpoint::Progress;
 use crate::run::dir::files;
-use crate::run::records::{
-    EpochRecord, GroupInfo, GroupKind, HbarSnapshot, RunInfo, RunStatus, StepRecord,
-};
+use crate::run::records::{EpochRecord, HbarSnapshot, RunInfo, RunStatus};
 use crate::run::RunDir;
 use crate::train::config::TrainConfig;
 use crate::train::data::RunData;
 use crate::train::error::{Result, TrainError};
-use crate::train::eval::evaluate;
 use crate::train::guard::{Guard, Verdict};
-use crate::train::identity::{config_identity, new_run_id};
 use crate::train::interrupt;
-use crate::train::inverse::invert;
 use crate::train::observer::Observer;
-use crate::train::restore::{check_identity, restore};
-use crate::train::{build, memory};
 
 /// What a finished session leaves.
 #[derive(Clone, Debug)]
@@ -44,37 +33,20 @@ pub struct RunOutcome {
     pub final_weights: PathBuf,
 }
 
-/// The run id in `run.json` (none in runs made before ids existed).
-fn stored_run_id(run_dir: &Path) -> Result<Option<String>> {
-    let path = run_dir.join(files::RUN);
-    let bytes = std::fs::read(&path).map_err(TrainError::io(&path))?;
-    let info: RunInfo = serde_json::from_slice(&bytes).map_err(|e| TrainError::RunDir {
-        path: run_dir.to_path_buf(),
-        reason: format!("{}: {e}", files::RUN),
-    })?;
-    Ok(info.run_id)
-}
-
-/// Distinct sampler seeds from the run's seed, so that `D_g` and `D_newt` are independent.
-fn sampler_seed(seed: u64, stream: u64) -> u64 {
-    seed.wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(stream)
-}
-
 /// Everything a session holds.
 pub(crate) struct Session<'d, F: Float> {
-    config: &'d TrainConfig,
-    model: Model,
-    data: &'d RunData,
-    oracle: ModelOracle<'d>,
-    opt: Box<dyn Optimizer<F>>,
-    params: Vec<Tensor<F>>,
-    names: Vec<String>,
-    info: RunInfo,
-    dir: RunDir,
-    progress: Progress,
-    epochs: Vec<EpochRecord>,
-    total_steps: u64,
+    pub(super) config: &'d TrainConfig,
+    pub(super) model: Model,
+    pub(super) data: &'d RunData,
+    pub(super) oracle: ModelOracle<'d>,
+    pub(super) opt: Box<dyn Optimizer<F>>,
+    pub(super) params: Vec<Tensor<F>>,
+    pub(super) names: Vec<String>,
+    pub(super) info: RunInfo,
+    pub(super) dir: RunDir,
+    pub(super) progress: Progress,
+    pub(super) epochs: Vec<EpochRecord>,
+    pub(super) total_steps: u64,
 }
 
 /// How a session begins.
@@ -90,119 +62,6 @@ pub enum Start {
 }
 
 impl<'d, F: Float> Session<'d, F> {
-    /// Builds the model, data, optimiser and run directory; restores the checkpoint when resuming.
-    pub(crate) fn open(
-        config: &'d TrainConfig,
-        model: Model,
-        data: &'d RunData,
-        claim: &Claim,
-        start: Start,
-    ) -> Result<Self> {
-        let run_dir = claim.dir();
-        let train = &data.train;
-        let steps_per_epoch = train.len() / config.batch_size;
-        if steps_per_epoch == 0 {
-            return Err(TrainError::Value {
-                key: "batch_size".into(),
-                reason: format!(
-                    "{} is larger than the training set ({} samples)",
-                    config.batch_size,
-                    train.len()
-                ),
-            });
-        }
-        let newton_batch = config.newton.summary_batch_size.min(train.len());
-        let sampler = |b, stream| {
-            MinibatchSampler::new(train.len(), b, sampler_seed(config.seed, stream))
-                .map_err(NetsError::from)
-        };
-        let mut oracle = ModelOracle::new(
-            model.clone(),
-            train,
-            sampler(config.batch_size, 1)?,
-            sampler(newton_batch, 2)?,
-        )?;
-        let partition: PartitionSpec = config.partition.parse()?;
-        let named = partition.named_groups(&model)?;
-        let groups = oracle.groups(&partition)?;
-        let names = oracle.names().to_vec();
-        let mut opt = build::optimizer::<F>(config, oracle.layout(), groups, steps_per_epoch)?;
-        let mut params = oracle.initial_params::<F>(config.seed);
-        let mut info = RunInfo {
-            name: config.run_name(),
-            run_id: None,
-            model: config.model.clone(),
-            dataset: config.dataset.name().into(),
-            optimizer: config.optimizer.name().into(),
-            partition: config.partition.clone(),
-            groups: named
-                .iter()
-                .map(|g| GroupInfo {
-                    label: g.name.clone(),
-                    params: g.tensors.clone(),
-                    kind: GroupKind::of(&g.tensors),
-                })
-                .collect(),
-            num_params: model.num_params(),
-            steps_per_epoch,
-            status: RunStatus::Running,
-            message: None,
-        };
-        let total_steps = config.total_steps(steps_per_epoch)?;
-        let (dir, progress, epochs) = if let Start::Resume { rewrite_config } = start {
-            let path = run_dir.join(files::CHECKPOINT);
-            let ck = Checkpoint::<F>::load(&path).map_err(|e| TrainError::Checkpoint {
-                path: e.path,
-                reason: e.reason,
-            })?;
-            info.run_id = stored_run_id(run_dir)?;
-            check_identity(&ck, &path, config, info.run_id.as_deref())?;
-            restore(&ck, &path, &names, &mut params, &mut *opt, &mut oracle)?;
-            let progress = ck.meta.progress;
-            let dir =
-                RunDir::reopen(run_dir, progress.steps_len, progress.epochs_len).map_err(|e| {
-                    TrainError::RunDir {
-                        path: run_dir.to_path_buf(),
-                        reason: e.to_string(),
-                    }
-                })?;
-            // Only now, with the checkpoint accepted, may the run's files change.
-            if rewrite_config {
-                let path = run_dir.join(files::CONFIG);
-                write_atomic(&path, config.to_toml().as_bytes()).map_err(TrainError::io(path))?;
-            }
-            dir.write_info(&info)
-                .map_err(TrainError::io(run_dir.join(files::RUN)))?;
-            let epochs =
-                read_jsonl(&run_dir.join(files::EPOCHS)).map_err(|e| TrainError::RunDir {
-                    path: run_dir.to_path_buf(),
-                    reason: e.to_string(),
-                })?;
-            (dir, progress, epochs)
-        } else {
-            let run_id = new_run_id();
-            claim.mark(&run_id)?;
-            info.run_id = Some(run_id);
-            let dir = RunDir::create(run_dir, &config.to_toml(), &info)
-                .map_err(TrainError::io(run_dir))?;
-            (dir, Progress::default(), Vec::new())
-        };
-        Ok(Self {
-            config,
-            model,
-            data,
-            oracle,
-            opt,
-            params,
-            names,
-            info,
-            dir,
-            progress,
-            epochs,
-            total_steps,
-        })
-    }
-
     /// What is trained.
     pub(crate) fn info(&self) -> &RunInfo {
         &self.info
@@ -218,7 +77,7 @@ impl<'d, F: Float> Session<'d, F> {
         self.progress.step
     }
 
-    fn spe(&self) -> u64 {
+    pub(super) fn spe(&self) -> u64 {
         self.info.steps_per_epoch as u64
     }
 
@@ -288,182 +147,6 @@ impl<'d, F: Float> Session<'d, F> {
             }
         }
         self.finish()
-    }
-
-    /// The record of step `step`; keeps the `η` sums and the latest `hbar`, and writes the epoch-0 snapshot
-    /// from the first summaries (computed at the initial parameters).
-    fn step_record(
-        &mut self,
-        step: u64,
-        verdict: &Verdict,
-        epoch: u32,
-        last_hbar: &mut Option<HbarSnapshot>,
-    ) -> Result<StepRecord> {
-        let (report, rejected): (Option<&StepReport>, bool) = match verdict {
-            Verdict::Accepted(r) => (Some(r), false),
-            Verdict::Rejected { report, .. } => (report.as_ref(), true),
-        };
-        let values = report.map(StepReport::values).unwrap_or_default();
-        // A rejected step's η may hold NaN, which JSON cannot carry inside an array; its record says "rejected".
-        let eta = values
-            .vector("eta")
-            .filter(|eta| eta.iter().all(|v| v.is_finite()))
-            .map(<[f64]>::to_vec);
-        if !rejected {
-            if let Some(eta) = &eta {
-                self.add_eta(eta);
-            }
-            if let Some(hbar) = values.matrix("hbar") {
-                *last_hbar = Some(self.hbar_snapshot(epoch, step, hbar.to_vec())?);
-            }
-        }
-        let finite = |name| values.scalar(name).filter(|r| r.is_finite());
-        Ok(StepRecord {
-            step,
-            epoch: step as f64 / self.spe() as f64,
-            loss: report.map_or(f64::NAN, |r| r.loss),
-            lr: report.map_or_else(|| self.opt.lr(), |r| r.lr),
-            eta,
-            solver: values.label("solver").map(str::to_string),
-            rejected,
-            lambda_int: values.scalar("lambda_int"),
-            rho: finite("rho"),
-            period_ratio: finite("period_ratio"),
-            eta_refused: values.flag("eta_refused"),
-            wall_s: self.progress.wall_s,
-        })
-    }
-
-    /// Adds an accepted step's `η` to the epoch's sums.
-    fn add_eta(&mut self, eta: &[f64]) {
-        if self.progress.eta_sum.len() != eta.len() {
-            self.progress.eta_sum = vec![0.0; eta.len()];
-        }
-        for (s, e) in self.progress.eta_sum.iter_mut().zip(eta) {
-            *s += e;
-        }
-        self.progress.eta_count += 1;
-    }
-
-    /// The snapshot of a fresh `hbar`; the first one of the run is also written as epoch 0's (it was computed at
-    /// the initial parameters).
-    fn hbar_snapshot(&self, epoch: u32, step: u64, hbar: Vec<Vec<f64>>) -> Result<HbarSnapshot> {
-        let snapshot = HbarSnapshot {
-            epoch,
-            step,
-            hbar_inv: invert(&hbar),
-            hbar,
-        };
-        let first = self
-            .dir
-            .path()
-            .join(files::HBAR_DIR)
-            .join(files::hbar_snapshot(0));
-        if !first.exists() {
-            let at_init = HbarSnapshot {
-                epoch: 0,
-                ..snapshot.clone()
-            };
-            self.dir
-                .write_hbar(&at_init)
-                .map_err(TrainError::io(first))?;
-        }
-        Ok(snapshot)
-    }
-
-    /// Evaluates, records epoch `epoch` (0: the initialisation), writes its `hbar` snapshot and a checkpoint.
-    fn end_epoch(
-        &mut self,
-        epoch: u32,
-        hbar: Option<HbarSnapshot>,
-        observer: &mut dyn Observer,
-    ) -> Result<Option<OptimizerState>> {
-        let params = self.named_params()?;
-        let c = self.config;
-        let train = evaluate(&self.model, &params, &self.data.train, c.eval_samples)?;
-        let validation = match &self.data.validation {
-            Some(d) => Some(evaluate(&self.model, &params, d, 0)?),
-            None => None,
-        };
-        let test = match &self.data.test {
-            Some(d) => Some(evaluate(&self.model, &params, d, 0)?),
-            None => None,
-        };
-        let eta = (self.progress.eta_count > 0).then(|| {
-            let n = self.progress.eta_count as f64;
-            self.progress.eta_sum.iter().map(|s| s / n).collect()
-        });
-        let record = EpochRecord {
-            epoch,
-            step: self.progress.step,
-            train,
-            validation,
-            test,
-            lr: self.opt.lr(),
-            eta,
-            wall_s: self.progress.wall_s,
-            peak_rss_mib: memory::peak_rss_mib(),
-        };
-        self.progress.eta_sum.clear();
-        self.progress.eta_count = 0;
-        if let Some(h) = hbar {
-            let snapshot = HbarSnapshot { epoch, ..h };
-            self.dir
-                .write_hbar(&snapshot)
-                .map_err(TrainError::io(self.dir.path().join(files::HBAR_DIR)))?;
-        }
-        self.dir
-            .append_epoch(&record)
-            .map_err(TrainError::io(self.dir.path().join(files::EPOCHS)))?;
-        observer.epoch(&record);
-        self.epochs.push(record);
-        self.checkpoint().map(Some)
-    }
-
-    fn named_params(&self) -> Result<Params<F>> {
-        Ok(Params::new(
-            self.names
-                .iter()
-                .cloned()
-                .zip(self.params.iter().cloned())
-                .collect(),
-        )?)
-    }
-
-    /// Writes the checkpoint atomically, after making the records it refers to durable; returns the optimiser
-    /// state it holds.
-    fn checkpoint(&mut self) -> Result<OptimizerState> {
-        let path = self.dir.path().join(files::CHECKPOINT);
-        let (steps_len, epochs_len) = self.dir.sync().map_err(TrainError::io(self.dir.path()))?;
-        self.progress.steps_len = steps_len;
-        self.progress.epochs_len = epochs_len;
-        let state = self.opt.state();
-        let (g, n) = self.oracle.sampler_states();
-        let ck = Checkpoint {
-            meta: CheckpointMeta {
-                format: FORMAT,
-                model: self.config.model.clone(),
-                dtype: F::NAME.into(),
-                optimizer: state.kind.clone(),
-                optimizer_scalars: state.scalars.clone(),
-                samplers: vec![g.into(), n.into()],
-                progress: self.progress.clone(),
-                run_id: self.info.run_id.clone(),
-                config: Some(config_identity(self.config)),
-            },
-            params: self
-                .names
-                .iter()
-                .cloned()
-                .zip(self.params.iter().cloned())
-                .collect(),
-            optimizer: state,
-        };
-        ck.save(&path).map_err(|e| TrainError::Checkpoint {
-            path: e.path,
-            reason: e.reason,
-        })?;
-        Ok(ck.optimizer)
     }
 
     /// Stops a run the guard gave up on: checkpoints the restored last good state and marks the run diverged,

@@ -1,42 +1,9 @@
 //! The Kronecker factors of one layer on one minibatch, in `f64`, scaled as KFAC-Pytorch scales them.
 
-use jetnewton_engine::cpu::conv::{im2col, ConvDims};
-use jetnewton_engine::cpu::gemm::{matmul, Layout};
+use jetnewton_engine::stats::{add_col_gram, add_row_gram, conv_patch_gram, ConvDims};
 use jetnewton_engine::{Float, Tensor};
 use jetnewton_nets::{Layer, LayerVars};
 use jetnewton_optim::OptimError;
-
-/// `Σ_r x_r x_rᵀ` of the rows of the row-major `rows × n` matrix `x`, accumulated into `out` (`n × n`).
-fn add_gram(x: &[f64], rows: usize, n: usize, out: &mut [f64]) {
-    matmul(
-        n,
-        n,
-        rows,
-        x,
-        Layout::Transposed,
-        x,
-        Layout::Normal,
-        out,
-        true,
-        true,
-    );
-}
-
-/// `Σ_c x_c x_cᵀ` of the columns of the row-major `n × cols` matrix `x`, accumulated into `out` (`n × n`).
-fn add_col_gram(x: &[f64], n: usize, cols: usize, out: &mut [f64]) {
-    matmul(
-        n,
-        n,
-        cols,
-        x,
-        Layout::Normal,
-        x,
-        Layout::Transposed,
-        out,
-        true,
-        true,
-    );
-}
 
 fn widen<F: Float>(t: &Tensor<F>) -> Vec<f64> {
     t.data().iter().map(|v| v.to_f64_lossless()).collect()
@@ -62,7 +29,7 @@ pub(super) fn input_factor<F: Float>(l: &LayerVars<'_, F>) -> Result<Tensor<f64>
                     .for_each(|(r, s)| *r = s.to_f64_lossless());
             }
             let mut a = vec![0.0; d * d];
-            add_gram(&rows, n, d, &mut a);
+            add_row_gram(&rows, n, d, &mut a);
             a.iter_mut().for_each(|v| *v /= n as f64);
             Ok(Tensor::from_vec(vec![d, d], a)?)
         }
@@ -107,14 +74,7 @@ pub(super) fn input_factor<F: Float>(l: &LayerVars<'_, F>) -> Result<Tensor<f64>
                 wo,
             };
             let (p, d) = (dims.pixels(), dims.ckk() + 1);
-            let xs = widen(&x);
-            // One sample's patches as the columns of a [C·k·k + 1, P] matrix, its last row the bias's ones.
-            let mut col = vec![1.0; d * p];
-            let mut a = vec![0.0; d * d];
-            for sample in xs.chunks_exact(dims.in_sample()) {
-                im2col(&dims, sample, &mut col, p);
-                add_col_gram(&col, d, p, &mut a);
-            }
+            let mut a = conv_patch_gram(&dims, &widen(&x));
             let scale = 1.0 / (n as f64 * (p * p) as f64);
             a.iter_mut().for_each(|v| *v *= scale);
             Ok(Tensor::from_vec(vec![d, d], a)?)
@@ -141,7 +101,7 @@ pub(super) fn output_factor<F: Float>(gy: &Tensor<F>) -> Result<Tensor<f64>, Opt
     let gs = widen(gy);
     let mut g = vec![0.0; o * o];
     if p == 1 {
-        add_gram(&gs, n, o, &mut g);
+        add_row_gram(&gs, n, o, &mut g);
     } else {
         for sample in gs.chunks_exact(o * p) {
             add_col_gram(sample, o, p, &mut g);
