@@ -3,6 +3,7 @@
 mod compare;
 mod device;
 mod error;
+mod eta;
 mod grad;
 mod measure;
 mod partitions;

@@ -16,6 +16,7 @@ use jetnewton_nets::{
 };
 use serde_json::json;
 
+use crate::cli::eta::{check_lambda_int, eta_json};
 use crate::cli::measure::median_ms;
 use crate::cli::sizes::{check_memory, check_repeat};
 use crate::cli::{CliError, Dtype, Method, OpenDevice, Result};
@@ -52,11 +53,18 @@ pub struct SummariesArgs {
     /// Also output `d3_slices[s][t] = ∇³L[u_s, u_s, u_t]`.
     #[arg(long)]
     pub d3_slices: bool,
+    /// Also solve Method 1's cubic-regularised problem on these summaries with this λ_int (0: the unregularised
+    /// Newton step): adds `"eta"` (η* per group, `null` when the solver refuses) and `"solver"` (its outcome).
+    #[arg(long, value_name = "L", allow_negative_numbers = true)]
+    pub lambda_int: Option<f64>,
 }
 
 /// Runs the command. On a GPU (`device`), an MLP's jet summaries (without slices) run resident on the device.
 pub fn run(a: &SummariesArgs, device: Option<&OpenDevice>) -> Result<()> {
     check_repeat(a.repeat)?;
+    if let Some(l) = a.lambda_int {
+        check_lambda_int(l)?;
+    }
     match a.dtype {
         Dtype::F32 => run_typed::<f32>(a, device),
         Dtype::F64 => run_typed::<f64>(a, device),
@@ -191,6 +199,11 @@ fn run_typed<F: Float + Real>(a: &SummariesArgs, device: Option<&OpenDevice>) ->
     // The exchange format of the CPU is unchanged; a GPU run says where it ran.
     if device.is_some() {
         out["device"] = json!(computed_on);
+    }
+    if let Some(l) = a.lambda_int {
+        let (eta, solver) = eta_json(&s, l);
+        out["eta"] = eta;
+        out["solver"] = solver;
     }
     if let Some(sl) = s.d3_slices {
         out["d3_slices"] = json!(sl);
