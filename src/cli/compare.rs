@@ -69,6 +69,12 @@ pub fn run(args: &CompareArgs, threads: Option<usize>) -> Result<()> {
     }
     set_threads(configs.iter().find_map(|c| c.threads))?;
     install_signal_handlers()?;
+    if args.out.exists() && !args.out.is_dir() {
+        return Err(CliError::Flag {
+            flag: "out",
+            reason: format!("{}: exists and is not a directory", args.out.display()),
+        });
+    }
     std::fs::create_dir_all(&args.out).map_err(|source| CliError::Io {
         path: args.out.clone(),
         source,

@@ -34,6 +34,9 @@ pub enum ClaimError {
          empty directories (choose another --run-dir, --out or name)"
     )]
     Foreign(PathBuf),
+    /// The path names a file, not a directory.
+    #[error("run directory {0}: exists and is not a directory")]
+    NotADirectory(PathBuf),
     /// A file system error.
     #[error("{path}: {source}")]
     Io {
@@ -73,6 +76,9 @@ impl Claim {
     }
 
     fn fresh_or_replacing(dir: &Path, replace: bool) -> Result<Self, ClaimError> {
+        if dir.exists() && !dir.is_dir() {
+            return Err(ClaimError::NotADirectory(dir.to_path_buf()));
+        }
         let created_dir = !dir.exists();
         fs::create_dir_all(dir).map_err(io(dir))?;
         let claim = Self {
