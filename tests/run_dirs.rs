@@ -164,6 +164,22 @@ fn a_non_empty_folder_is_never_a_run_directory() {
         2,
         "the lock file and the user's file only"
     );
+    // A file where the directory should be: named, and left as it is.
+    let file = root.path().join("a-file");
+    fs::write(&file, "mine").unwrap();
+    refused(
+        &train(&file, &["--epochs", "1"]),
+        &["a-file", "is not a directory"],
+    );
+    let config = write_config(root.path(), "c.toml", "x");
+    let out = jetnewton(&[
+        "compare",
+        config.to_str().unwrap(),
+        "--out",
+        file.to_str().unwrap(),
+    ]);
+    refused(&out, &["--out", "a-file", "is not a directory"]);
+    assert_eq!(fs::read(&file).unwrap(), b"mine");
 }
 
 fn spawn_train(dir: &Path, extra: &[&str]) -> Child {
