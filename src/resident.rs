@@ -1,11 +1,17 @@
 //! MLP summaries resident on a kernel backend: a [`Workload`] of a multilayer perceptron turned into the
 //! [`MlpProblem`] of `jetnewton_kernels::mlp`, so that on a GPU the whole jet pass (not only its products) runs
 //! on the device. Other models return `None` and keep the engine's path.
+//!
+//! [`on_kernels`] finds which kernels device an engine device is (the GPU or, with the `host-kernels` feature,
+//! its emulation on the host), so that the CLI and the oracle share one resident path for both.
 
+use jetnewton_engine::device::MatmulDevice;
 use jetnewton_engine::Float;
 use jetnewton_kernels::mlp::{DenseLayer, MlpJets, MlpParam, MlpProblem};
 use jetnewton_kernels::ops::elementwise::Activation as KernelActivation;
-use jetnewton_kernels::{Backend, KernelError, Real};
+#[cfg(feature = "host-kernels")]
+use jetnewton_kernels::HostBackend;
+use jetnewton_kernels::{Backend, CudaBackend, KernelError, KernelMatmul, Real};
 use jetnewton_nets::{Activation, Layer, Model, NetsError, ParamKind, ParamSpec, Params};
 
 use crate::workload::Workload;
@@ -19,6 +25,29 @@ pub enum ResidentError {
     /// The backend or the problem's shapes.
     #[error("{0}")]
     Kernel(#[from] KernelError),
+}
+
+/// Work to run on a kernels device, whichever backend it has: a closure cannot be generic over the backend, a
+/// trait's method can.
+pub trait OnKernels {
+    /// What the work gives.
+    type Output;
+    /// Runs the work on `device`.
+    fn run<B: Backend + Send + 'static>(self, device: &KernelMatmul<B>) -> Self::Output;
+}
+
+/// Runs `work` on `device` when it is a kernels device of this build (`cuda`, or `emulated` with the
+/// `host-kernels` feature); `None` for any other device.
+pub fn on_kernels<W: OnKernels>(device: &dyn MatmulDevice, work: W) -> Option<W::Output> {
+    let any = device.as_any();
+    if let Some(gpu) = any.downcast_ref::<KernelMatmul<CudaBackend>>() {
+        return Some(work.run(gpu));
+    }
+    #[cfg(feature = "host-kernels")]
+    if let Some(host) = any.downcast_ref::<KernelMatmul<HostBackend>>() {
+        return Some(work.run(host));
+    }
+    None
 }
 
 /// The widths `(in, out)` of each dense layer and the one activation between them, when `model` is an MLP: an

@@ -190,8 +190,9 @@ fn bad_inputs_exit_2_naming_the_problem() {
     }
 }
 
-/// `--device`: an unknown name and, in a build without the `cuda` feature, CUDA itself are refused before any
-/// work, naming the flag and the reason; `--device cpu` is the default and changes nothing.
+/// `--device`: an unknown name and, in a build without the `cuda` (`host-kernels`) feature, CUDA (the emulated
+/// device) itself are refused before any work, naming the flag and the reason; `--device cpu` is the default and
+/// changes nothing.
 #[test]
 fn device_flag_refuses_what_it_cannot_open() {
     let spec = [
@@ -212,7 +213,7 @@ fn device_flag_refuses_what_it_cannot_open() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(
-        err.contains("unknown device `tpu`: expected cpu, cuda or cuda:N"),
+        err.contains("unknown device `tpu`: expected cpu, emulated, cuda or cuda:N"),
         "{err}"
     );
     assert!(out.stdout.is_empty());
@@ -231,6 +232,16 @@ fn device_flag_refuses_what_it_cannot_open() {
         assert_eq!(out.status.code(), Some(2), "{err}");
         assert!(
             err.contains("--device: cuda:1: jetnewton was not compiled with CUDA support"),
+            "{err}"
+        );
+        assert!(!err.contains("panicked") && out.stdout.is_empty(), "{err}");
+    }
+    if !cfg!(feature = "host-kernels") {
+        let out = with("emulated");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{err}");
+        assert!(
+            err.contains("--device: emulated: this build has no host kernels (build with --features host-kernels)"),
             "{err}"
         );
         assert!(!err.contains("panicked") && out.stdout.is_empty(), "{err}");

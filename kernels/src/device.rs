@@ -12,6 +12,8 @@ use std::sync::{Mutex, PoisonError};
 use jetnewton_engine::cpu::gemm::Layout;
 use jetnewton_engine::device::{GemmCall, MatmulDevice};
 
+#[cfg(feature = "host-kernels")]
+use crate::backend::HostBackend;
 use crate::backend::{Backend, CudaBackend};
 use crate::elem::Real;
 use crate::error::KernelError;
@@ -20,6 +22,10 @@ use crate::ops::matmul::{gemm, Gemm};
 /// Products of fewer multiply-adds stay on the CPU when the device is a GPU: at about 10⁶ the product costs the
 /// CPU a few hundred microseconds, about what a launch and copying three operands over PCIe cost.
 pub const CUDA_MIN_WORK: usize = 1 << 20;
+
+/// Every product goes through the kernels on the emulated device: it exists to check the kernel paths against the
+/// CPU engine, not for speed, so no product is kept back.
+pub const EMULATED_MIN_WORK: usize = 0;
 
 /// A [`Backend`] serving the engine's products (see the module docs).
 pub struct KernelMatmul<B> {
@@ -98,6 +104,22 @@ impl KernelMatmul<CudaBackend> {
         let backend = CudaBackend::new(ordinal)?;
         let label = format!("cuda:{ordinal} ({})", backend.describe());
         Ok(Self::new(backend, label, CUDA_MIN_WORK))
+    }
+}
+
+#[cfg(feature = "host-kernels")]
+impl KernelMatmul<HostBackend> {
+    /// The emulated device (`jetnewton --device emulated`): the CUDA sources compiled as host C++, serving every
+    /// product ([`EMULATED_MIN_WORK`]). Slow; its results differ from the CPU engine's only by summation order.
+    ///
+    /// [`KernelError::HostKernelsUnavailable`] when build.rs could not compile the host kernels.
+    pub fn emulated() -> Result<Self, KernelError> {
+        let backend = HostBackend::new()?;
+        Ok(Self::new(
+            backend,
+            "emulated (CUDA kernels on the host)",
+            EMULATED_MIN_WORK,
+        ))
     }
 }
 

@@ -4,7 +4,6 @@
 use std::path::PathBuf;
 
 use clap::Args;
-use jetnewton_engine::device::MatmulDevice;
 use jetnewton_engine::summaries::{
     double_backward_summaries, jet_summaries, Summaries, SummaryOptions,
 };
@@ -20,7 +19,6 @@ use crate::cli::eta::{check_lambda_int, eta_json};
 use crate::cli::measure::median_ms;
 use crate::cli::sizes::{check_memory, check_repeat};
 use crate::cli::{CliError, Dtype, Method, OpenDevice, Result};
-use crate::resident::resident_mlp;
 use crate::workload::{direction_or_gradient, Workload};
 
 /// Arguments of `jetnewton summaries`.
@@ -59,7 +57,7 @@ pub struct SummariesArgs {
     pub lambda_int: Option<f64>,
 }
 
-/// Runs the command. On a GPU (`device`), an MLP's jet summaries (without slices) run resident on the device.
+/// Runs the command. On a kernels device (`device`: a GPU or its emulation), an MLP's jet summaries (without slices) run resident on the device.
 pub fn run(a: &SummariesArgs, device: Option<&OpenDevice>) -> Result<()> {
     check_repeat(a.repeat)?;
     if let Some(l) = a.lambda_int {
@@ -71,7 +69,7 @@ pub fn run(a: &SummariesArgs, device: Option<&OpenDevice>) -> Result<()> {
     }
 }
 
-/// The median time and the summaries resident on the GPU, when the model is an MLP and jets without slices
+/// The median time and the summaries resident on the device, when the model is an MLP and jets without slices
 /// were asked for.
 fn resident<F: Float + Real>(
     a: &SummariesArgs,
@@ -79,16 +77,10 @@ fn resident<F: Float + Real>(
     inputs: &Workload<'_, F>,
     named: &Params<F>,
 ) -> Result<Option<(f64, Summaries)>> {
-    let Some(device) = device.filter(|_| a.method == Method::Jet && !a.d3_slices) else {
-        return Ok(None);
-    };
-    device.gpu().with_backend(|gpu| {
-        let Some(mut jets) = resident_mlp(gpu, inputs, named)? else {
-            return Ok(None);
-        };
-        let (ms, s) = median_ms(a.repeat, || Ok(jets.summaries()?))?;
-        Ok(Some((ms, s)))
-    })
+    match device.filter(|_| a.method == Method::Jet && !a.d3_slices) {
+        Some(device) => device.resident_summaries(inputs, named, a.repeat),
+        None => Ok(None),
+    }
 }
 
 /// A file's error, prefixed with the flag that named the file.
@@ -160,8 +152,8 @@ fn run_typed<F: Float + Real>(a: &SummariesArgs, device: Option<&OpenDevice>) ->
     let on_device = resident(a, device, &inputs, &named)?;
     let computed_on = match (device, &on_device) {
         (None, _) => String::new(),
-        (Some(d), Some(_)) => format!("{} (resident)", d.gpu().describe()),
-        (Some(d), None) => format!("{} (matrix products)", d.gpu().describe()),
+        (Some(d), Some(_)) => format!("{} (resident)", d.describe()),
+        (Some(d), None) => format!("{} (matrix products)", d.describe()),
     };
     let (summaries_ms, s): (f64, Summaries) = match on_device {
         Some(r) => r,
@@ -196,7 +188,7 @@ fn run_typed<F: Float + Real>(a: &SummariesArgs, device: Option<&OpenDevice>) ->
         "d3": s.d3,
         "timing": {"gradient_ms": gradient_ms, "summaries_ms": summaries_ms, "repeat": a.repeat},
     });
-    // The exchange format of the CPU is unchanged; a GPU run says where it ran.
+    // The exchange format of the CPU is unchanged; a run on a kernels device says where it ran.
     if device.is_some() {
         out["device"] = json!(computed_on);
     }

@@ -13,7 +13,6 @@ use jetnewton_kernels::Real;
 use crate::cli::measure::median_ms;
 use crate::cli::sizes::{check_batch_size, check_memory, check_repeat};
 use crate::cli::{Dtype, OpenDevice, Result};
-use crate::resident::resident_mlp;
 use crate::workload::Workload;
 
 /// Arguments of `jetnewton timing`.
@@ -42,7 +41,7 @@ pub struct TimingArgs {
     pub seed: u64,
 }
 
-/// Runs the measurement and prints one JSON object. On a GPU (`device`), an MLP's summaries are also timed
+/// Runs the measurement and prints one JSON object. On a kernels device (`device`), an MLP's summaries are also timed
 /// resident on the device, and checked against the engine's.
 pub fn run(a: &TimingArgs, device: Option<&OpenDevice>) -> Result<()> {
     check_repeat(a.repeat)?;
@@ -52,7 +51,7 @@ pub fn run(a: &TimingArgs, device: Option<&OpenDevice>) -> Result<()> {
     }
 }
 
-/// The resident MLP summaries on the GPU: their median time, and their largest difference from the engine's
+/// The resident MLP summaries on the device: their median time, and their largest difference from the engine's
 /// `reference` relative to the largest entry. `None` for other models.
 fn resident_timing<F: Float + Real>(
     a: &TimingArgs,
@@ -61,22 +60,19 @@ fn resident_timing<F: Float + Real>(
     direction: &jetnewton_nets::Params<F>,
     reference: &Summaries,
 ) -> Result<Option<(f64, f64)>> {
-    device.gpu().with_backend(|gpu| {
-        let Some(mut jets) = resident_mlp(gpu, inputs, direction)? else {
-            return Ok(None);
-        };
-        let (ms, s) = median_ms(a.repeat, || Ok(jets.summaries()?))?;
-        let pairs = [(&s.gbar, &reference.gbar), (&s.d3, &reference.d3)];
-        let flat = (s.hbar.concat(), reference.hbar.concat());
-        let (mut diff, mut scale) = (0.0f64, 0.0f64);
-        for (x, y) in pairs.into_iter().chain([(&flat.0, &flat.1)]) {
-            for (p, q) in x.iter().zip(y.iter()) {
-                diff = diff.max((p - q).abs());
-                scale = scale.max(q.abs());
-            }
+    let Some((ms, s)) = device.resident_summaries(inputs, direction, a.repeat)? else {
+        return Ok(None);
+    };
+    let pairs = [(&s.gbar, &reference.gbar), (&s.d3, &reference.d3)];
+    let flat = (s.hbar.concat(), reference.hbar.concat());
+    let (mut diff, mut scale) = (0.0f64, 0.0f64);
+    for (x, y) in pairs.into_iter().chain([(&flat.0, &flat.1)]) {
+        for (p, q) in x.iter().zip(y.iter()) {
+            diff = diff.max((p - q).abs());
+            scale = scale.max(q.abs());
         }
-        Ok(Some((ms, diff / scale.max(f64::MIN_POSITIVE))))
-    })
+    }
+    Ok(Some((ms, diff / scale.max(f64::MIN_POSITIVE))))
 }
 
 fn run_typed<F: Float + Real>(a: &TimingArgs, device: Option<&OpenDevice>) -> Result<()> {

@@ -1,34 +1,47 @@
-//! Method 1's summaries of an MLP resident on the GPU: when the engine's installed device is the kernels' CUDA
-//! GEMM (`jetnewton --device cuda`), the oracle hands the whole summaries computation to
-//! [`jetnewton_kernels::mlp::MlpJets`] on that GPU instead of sending the engine's products there one by one.
+//! Method 1's summaries of an MLP resident on a kernels device: when the engine's installed device is the
+//! kernels' GEMM (`jetnewton --device cuda`, or `emulated` on the host), the oracle hands the whole summaries
+//! computation to [`jetnewton_kernels::mlp::MlpJets`] on that device instead of sending the engine's products
+//! there one by one.
 
 use jetnewton_engine::summaries::Summaries;
 use jetnewton_engine::{Float, Tensor};
-use jetnewton_kernels::{Backend, CudaBackend, KernelMatmul, Real};
+use jetnewton_kernels::{Backend, KernelMatmul, Real};
 use jetnewton_nets::data::Batch;
 use jetnewton_nets::{Model, Params};
 use jetnewton_optim::{OptimError, ParamLayout};
 
-use crate::resident::{mlp_jets, mlp_layout, MlpInputs};
+use crate::resident::{mlp_jets, mlp_layout, on_kernels, MlpInputs, OnKernels};
 
-/// The summaries on the installed GPU, or `None` when there is none or the model is not an MLP. The tensors are
-/// checked against `layout` first, as the engine's path checks them.
+/// The summaries on the installed kernels device, or `None` when there is none or the model is not an MLP. The
+/// tensors are checked against `layout` first, as the engine's path checks them.
 pub(super) fn on_installed_gpu<F: Float>(
     problem: &Problem<'_, F>,
     layout: &ParamLayout,
 ) -> Option<Result<Summaries, OptimError>> {
     let device = jetnewton_engine::device::current()?;
-    let gpu = device
-        .as_any()
-        .downcast_ref::<KernelMatmul<CudaBackend>>()?;
-    mlp_layout(problem.model)?;
-    let checked = layout
-        .check("parameters", problem.params)
-        .and_then(|()| layout.check("direction", problem.direction));
-    if let Err(e) = checked {
-        return Some(Err(e));
+    on_kernels(&*device, Checked { problem, layout }).flatten()
+}
+
+/// [`on_installed_gpu`]'s work, once the device is known to be a kernels device.
+struct Checked<'p, 'a, F: Float> {
+    problem: &'p Problem<'a, F>,
+    layout: &'p ParamLayout,
+}
+
+impl<F: Float> OnKernels for Checked<'_, '_, F> {
+    type Output = Option<Result<Summaries, OptimError>>;
+
+    fn run<B: Backend + Send + 'static>(self, device: &KernelMatmul<B>) -> Self::Output {
+        mlp_layout(self.problem.model)?;
+        let checked = self
+            .layout
+            .check("parameters", self.problem.params)
+            .and_then(|()| self.layout.check("direction", self.problem.direction));
+        if let Err(e) = checked {
+            return Some(Err(e));
+        }
+        summaries_on(device, self.problem)
     }
-    summaries_on(gpu, problem)
 }
 
 /// One summaries request of the oracle, in its own terms.
