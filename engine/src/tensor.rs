@@ -72,6 +72,50 @@ impl<F: Float> Tensor<F> {
         }
     }
 
+    /// A tensor of independent standard normal draws (Box-Muller over a ChaCha8 stream), the same for the same
+    /// `shape` and `seed` on every platform.
+    ///
+    /// ```
+    /// use jetnewton_engine::Tensor;
+    /// let a = Tensor::<f64>::randn(&[2, 3], 7);
+    /// assert_eq!(a.shape(), &[2, 3]);
+    /// assert_eq!(a.data(), Tensor::<f64>::randn(&[2, 3], 7).data());
+    /// ```
+    pub fn randn(shape: &[usize], seed: u64) -> Self {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let data = (0..numel(shape))
+            .map(|_| {
+                let u1: f64 = 1.0 - rng.random::<f64>();
+                let u2: f64 = rng.random::<f64>();
+                F::of((-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos())
+            })
+            .collect();
+        Self {
+            shape: shape.to_vec(),
+            data: Arc::new(data),
+        }
+    }
+
+    /// A tensor of independent draws uniform on `[lo, hi)`, the same for the same `shape` and `seed`.
+    ///
+    /// ```
+    /// use jetnewton_engine::Tensor;
+    /// let a = Tensor::<f32>::uniform(&[4], -1.0, 1.0, 3);
+    /// assert!(a.data().iter().all(|&x| (-1.0..1.0).contains(&x)));
+    /// ```
+    pub fn uniform(shape: &[usize], lo: f64, hi: f64, seed: u64) -> Self {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+        let data = (0..numel(shape))
+            .map(|_| F::of(lo + (hi - lo) * rng.random::<f64>()))
+            .collect();
+        Self {
+            shape: shape.to_vec(),
+            data: Arc::new(data),
+        }
+    }
+
     /// A tensor of zeros.
     pub fn zeros(shape: &[usize]) -> Self {
         Self::full(shape, F::zero())
