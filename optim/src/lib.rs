@@ -32,6 +32,10 @@ mod test_support;
 
 pub use adam::{Adam, AdamConfig};
 pub use error::{OptimError, Result};
+/// The engine types the [`Oracle`] trait's signatures use, so that `optim` alone is enough for the common case.
+pub use jetnewton_engine::summaries::{Direction, Groups, Summaries, SummaryOptions};
+/// The engine types the [`Oracle`] trait's signatures use.
+pub use jetnewton_engine::{Float, Graph, NodeId, Tensor};
 pub use kfac::{Kfac, KfacConfig, KfacGradient, KfacLayerStats};
 pub use layout::ParamLayout;
 pub use method1::{
