@@ -201,15 +201,7 @@ fn a_singular_hbar_at_every_retry_stalls_instead_of_diverging() {
     let data = synthetic(200, &[6], 3, 0).unwrap();
     let (mut oracle, mut opt) = setup(&data, Fault::Singular, (0..20).collect());
     let mut params = oracle.inner.initial_params::<f64>(0);
-    let mut g = Guard::new(
-        GuardConfig {
-            max_rejections: 3,
-            ..GuardConfig::default()
-        },
-        None,
-        0,
-        0,
-    );
+    let mut g = guard(3);
     let mut last = None;
     for _ in 0..3 {
         last = Some(g.step(&mut opt, &mut params, &mut oracle).unwrap());
