@@ -240,7 +240,7 @@ impl<F: Float> Oracle<F> for ModelOracle<'_> {
     fn loss_and_gradient(
         &mut self,
         params: &[Tensor<F>],
-    ) -> jetnewton_optim::Result<(f64, Vec<Tensor<F>>)> {
+    ) -> jetnewton_optim::OptimResult<(f64, Vec<Tensor<F>>)> {
         let mut batch = std::mem::take(&mut self.batch);
         let drawn = self.grad_sampler.next_batch(self.data, &mut batch);
         let out = drawn.map_err(OptimError::oracle).and_then(|()| {
@@ -257,7 +257,7 @@ impl<F: Float> Oracle<F> for ModelOracle<'_> {
         params: &[Tensor<F>],
         direction: &[Tensor<F>],
         groups: &[Vec<usize>],
-    ) -> jetnewton_optim::Result<Summaries> {
+    ) -> jetnewton_optim::OptimResult<Summaries> {
         let mut batch = self.summary_batch.take().unwrap_or_default();
         let drawn = self.newton_sampler.next_batch(self.data, &mut batch);
         let out = drawn.map_err(OptimError::oracle).and_then(|()| {
@@ -283,7 +283,10 @@ impl<F: Float> Oracle<F> for ModelOracle<'_> {
 
     /// The loss at `params` on the `D_newt` minibatch of the last successful [`Oracle::summaries`] call (one
     /// forward pass, no new minibatch).
-    fn loss_on_last_summary_batch(&mut self, params: &[Tensor<F>]) -> jetnewton_optim::Result<f64> {
+    fn loss_on_last_summary_batch(
+        &mut self,
+        params: &[Tensor<F>],
+    ) -> jetnewton_optim::OptimResult<f64> {
         let batch = self.summary_batch.as_ref().ok_or(OptimError::Unsupported {
             request: "the loss on the last summaries' minibatch before any summaries",
         })?;
@@ -300,7 +303,7 @@ impl<F: Float> Oracle<F> for ModelOracle<'_> {
         params: &[Tensor<F>],
         sample_seed: u64,
         with_factors: bool,
-    ) -> jetnewton_optim::Result<KfacGradient<F>> {
+    ) -> jetnewton_optim::OptimResult<KfacGradient<F>> {
         let mut batch = std::mem::take(&mut self.batch);
         let drawn = self.grad_sampler.next_batch(self.data, &mut batch);
         let out = drawn.map_err(OptimError::oracle).and_then(|()| {

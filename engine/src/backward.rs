@@ -1,7 +1,7 @@
 //! Reverse mode over the tape. Every op's vjp appends ordinary ops, so a gradient is itself a set of nodes that can
 //! be differentiated again (double backward, the baseline and oracle of the jet engine).
 
-use crate::error::{EngineError, Result};
+use crate::error::Result;
 use crate::float::Float;
 use crate::graph::{Graph, NodeId};
 use crate::ops::add::Add;
@@ -27,7 +27,7 @@ impl<F: Float> Graph<F> {
         Ok(dep)
     }
 
-    /// The reverse sweep from `output` (seeded with ones) towards `wrt`: returns, for every node up to `output`, the
+    /// The reverse sweep from the scalar `output` (seeded with one) towards `wrt`: returns, for every node up to `output`, the
     /// node holding its cotangent (`None` where it is zero or not on a path to `wrt`). With `create_graph` the new
     /// nodes stay differentiable, so the result can be differentiated again.
     pub fn backward(
@@ -36,7 +36,7 @@ impl<F: Float> Graph<F> {
         wrt: &[NodeId],
         create_graph: bool,
     ) -> Result<Vec<Option<NodeId>>> {
-        self.backward_inner(output, wrt, create_graph, true)
+        self.backward_inner(output, wrt, create_graph, true, "Graph::backward")
     }
 
     /// [`Graph::backward`] that stops short of the `wrt` nodes themselves: the cotangents of every intermediate
@@ -46,7 +46,7 @@ impl<F: Float> Graph<F> {
         output: NodeId,
         wrt: &[NodeId],
     ) -> Result<Vec<Option<NodeId>>> {
-        self.backward_inner(output, wrt, false, false)
+        self.backward_inner(output, wrt, false, false, "Graph::backward_intermediates")
     }
 
     fn backward_inner(
@@ -55,13 +55,9 @@ impl<F: Float> Graph<F> {
         wrt: &[NodeId],
         create_graph: bool,
         include_wrt: bool,
+        what: &'static str,
     ) -> Result<Vec<Option<NodeId>>> {
-        if output >= self.len() {
-            return Err(EngineError::InvalidNode {
-                node: output,
-                reason: format!("graph has {} nodes", self.len()),
-            });
-        }
+        self.check_scalar(output, what)?;
         let first_new = self.len();
         let dep = self.depends_on(output, wrt)?;
         let mut cot: Vec<Option<NodeId>> = vec![None; output + 1];
@@ -101,7 +97,7 @@ impl<F: Float> Graph<F> {
     /// Gradient nodes of `output` with respect to each of `wrt`, differentiable again (`create_graph`); a node
     /// that does not reach `output` gets a constant zero.
     pub fn grad_nodes(&self, output: NodeId, wrt: &[NodeId]) -> Result<Vec<NodeId>> {
-        let cot = self.backward(output, wrt, true)?;
+        let cot = self.backward_inner(output, wrt, true, true, "Graph::grad_nodes")?;
         wrt.iter()
             .map(|&w| match cot.get(w).copied().flatten() {
                 Some(g) => Ok(g),
@@ -114,7 +110,7 @@ impl<F: Float> Graph<F> {
 
     /// Gradient values of `output` with respect to each of `wrt` (zeros where `output` does not depend on it).
     pub fn grad(&self, output: NodeId, wrt: &[NodeId]) -> Result<Vec<Tensor<F>>> {
-        let cot = self.backward(output, wrt, false)?;
+        let cot = self.backward_inner(output, wrt, false, true, "Graph::grad")?;
         wrt.iter()
             .map(|&w| match cot.get(w).copied().flatten() {
                 Some(g) => Ok(self.value(g)),

@@ -67,6 +67,26 @@ pub enum EngineError {
         /// What is wrong.
         reason: String,
     },
+    /// An operand handle ([`crate::Var`]) of another graph than the one the operation is built on.
+    #[error(
+        "{op}: operand {operand} belongs to another graph (build every operand on the same Graph)"
+    )]
+    ForeignVar {
+        /// The operation that was attempted.
+        op: &'static str,
+        /// Which operand (1 = the first after `self`).
+        operand: usize,
+    },
+    /// A node used as a loss (differentiated, or summarised) that is not a scalar.
+    #[error("{what}: the loss (node {node}) must be a scalar, it has shape {shape:?}; reduce it first (e.g. `.sum()`)")]
+    NotScalar {
+        /// The function that needs a scalar loss.
+        what: &'static str,
+        /// The node given as the loss.
+        node: usize,
+        /// Its shape.
+        shape: Vec<usize>,
+    },
     /// Anything else an operation cannot accept, with the reason.
     #[error("{op}: {reason}")]
     Invalid {

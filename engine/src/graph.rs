@@ -86,7 +86,19 @@ impl<'g, F: Float> Var<'g, F> {
     }
 
     /// Applies `op` to `self` and `others` and returns the output handle.
+    ///
+    /// Errors with [`EngineError::ForeignVar`] when one of `others` belongs to another graph: node ids are indices
+    /// into one tape, so a handle of another graph would silently name an unrelated node of this one.
     pub fn apply(self, op: impl Op<F> + 'static, others: &[Var<'g, F>]) -> Result<Self> {
+        if let Some(position) = others
+            .iter()
+            .position(|v| !std::ptr::eq(v.graph, self.graph))
+        {
+            return Err(EngineError::ForeignVar {
+                op: op.name(),
+                operand: position + 1,
+            });
+        }
         let mut ids = vec![self.id];
         ids.extend(others.iter().map(|v| v.id));
         let id = self.graph.apply(Arc::new(op), &ids)?;
@@ -139,6 +151,22 @@ impl<F: Float> Graph<F> {
     pub fn var(&self, id: NodeId) -> Result<Var<'_, F>> {
         self.check(id)?;
         Ok(Var { graph: self, id })
+    }
+
+    /// Errors with [`EngineError::NotScalar`] unless node `id` holds exactly one element: a loss, which `what`
+    /// (the caller's name, for the message) differentiates. Summing a non-scalar output silently would answer for
+    /// a different loss than the caller built.
+    pub fn check_scalar(&self, id: NodeId, what: &'static str) -> Result<()> {
+        self.check(id)?;
+        let shape = self.nodes.borrow()[id].value.shape().to_vec();
+        if shape.iter().product::<usize>() == 1 {
+            return Ok(());
+        }
+        Err(EngineError::NotScalar {
+            what,
+            node: id,
+            shape,
+        })
     }
 
     fn check(&self, id: NodeId) -> Result<()> {

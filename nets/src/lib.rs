@@ -29,6 +29,7 @@
 
 pub mod data;
 mod error;
+mod graph_oracle;
 mod init;
 mod models;
 mod params;
@@ -36,7 +37,10 @@ mod partition;
 mod safetensors_io;
 mod spec;
 
-pub use error::{NetsError, Result};
+/// The models' result type. Not exported as `Result`, so that glob imports of this crate, `jetnewton_engine` and
+/// `jetnewton_optim` do not clash.
+pub use error::{NetsError, Result as NetsResult};
+pub use graph_oracle::{Batches, GraphOracle, LossFn};
 pub use models::{
     big_mlp, deep_mlp, lenet5, mlp, paper_mlp, vbig_mlp, vgg11p, Activation, Forward, Layer,
     LayerVars, Model, ModelSize, ParamIds, VggEntry, MAX_COUNT, VGG11_CONFIG,
@@ -50,3 +54,8 @@ pub use safetensors_io::{
     BatchData, RawTensor,
 };
 pub use spec::{ModelSpec, MAX_MLP_WIDTHS};
+
+/// The README's Rust snippets, compiled and run as this crate's doctests so that they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;

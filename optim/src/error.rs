@@ -84,6 +84,15 @@ pub enum OptimError {
         /// What was asked.
         request: &'static str,
     },
+    /// An oracle that cannot answer a request the optimiser's configuration will make, found at the first step
+    /// (before any parameter changes) rather than when the request is first needed.
+    #[error("the oracle does not answer {request}, which {needed_by} asks for; implement it, or choose a configuration that does not need it")]
+    OracleCannot {
+        /// What the oracle cannot answer.
+        request: &'static str,
+        /// The configuration that needs it.
+        needed_by: &'static str,
+    },
     /// K-FAC layer statistics that do not fit the parameters, or layers that changed between steps.
     #[error("invalid K-FAC statistics: {reason}")]
     KfacStats {

@@ -31,7 +31,9 @@ mod step_values;
 mod test_support;
 
 pub use adam::{Adam, AdamConfig};
-pub use error::{OptimError, Result};
+/// The optimisers' result type. Not exported as `Result`, so that glob imports of `jetnewton_engine` (whose
+/// `Result` is the engine's) and of this crate do not clash.
+pub use error::{OptimError, Result as OptimResult};
 /// The engine types the [`Oracle`] trait's signatures use, so that `optim` alone is enough for the common case.
 pub use jetnewton_engine::summaries::{Direction, Groups, Summaries, SummaryOptions};
 /// The engine types the [`Oracle`] trait's signatures use.

@@ -14,7 +14,7 @@ use crate::state::OptimizerState;
 /// ```
 /// use jetnewton_engine::Tensor;
 /// use jetnewton_engine::summaries::Summaries;
-/// use jetnewton_optim::{Adam, AdamConfig, Optimizer, Oracle, ParamLayout, Result};
+/// use jetnewton_optim::{Adam, AdamConfig, Optimizer, Oracle, ParamLayout, OptimResult as Result};
 ///
 /// /// L(θ) = ½‖θ‖².
 /// struct Bowl;

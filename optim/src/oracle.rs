@@ -60,6 +60,7 @@ pub trait Oracle<F: Float> {
 
 /// The value of the scalar node `loss`, widened to `f64`.
 pub fn engine_loss<F: Float>(graph: &Graph<F>, loss: NodeId) -> Result<f64> {
+    graph.check_scalar(loss, "engine_loss")?;
     Ok(graph.node(loss)?.value.item()?.to_f64_lossless())
 }
 

@@ -8,7 +8,8 @@ use common::kfac::LinearKfac;
 use common::solve_dense;
 use jetnewton_engine::Tensor;
 use jetnewton_optim::{
-    Kfac, KfacConfig, KfacGradient, OptimError, Optimizer, Oracle, ParamLayout, Result,
+    Kfac, KfacConfig, KfacGradient, OptimError, OptimResult as Result, Optimizer, Oracle,
+    ParamLayout,
 };
 
 /// The dense reference's state: running factors, the factors frozen at the last multiple of `T_inv`, momentum.

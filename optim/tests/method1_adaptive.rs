@@ -12,8 +12,8 @@ use jetnewton_engine::summaries::Summaries;
 use jetnewton_engine::Tensor;
 use jetnewton_optim::solver::{solve, CubicParams};
 use jetnewton_optim::{
-    Method1, Method1Config, Method1Report, OptimError, Optimizer, Oracle, ParamLayout, Result,
-    Schedule,
+    Method1, Method1Config, Method1Report, OptimError, OptimResult as Result, Optimizer, Oracle,
+    ParamLayout, Schedule,
 };
 
 /// The polynomial above; `curvature_lie` scales the `hbar` it reports (1: exact summaries); with `blow_up`, the
@@ -316,7 +316,9 @@ fn the_adaptive_schedule_needs_an_oracle_that_keeps_its_minibatch() {
     let mut opt = Method1::new(layout, vec![vec![0]], plain().adaptive()).unwrap();
     let mut p = params.clone();
     let err = opt.step(&mut p, &mut q).unwrap_err();
-    assert!(matches!(err, OptimError::Unsupported { .. }), "{err}");
+    // Named as what the adaptive schedule needs, before any parameter moves.
+    assert!(matches!(err, OptimError::OracleCannot { .. }), "{err}");
+    assert!(err.to_string().contains("adaptive schedule"), "{err}");
     assert_eq!((opt.steps(), bits(&p)), (0, bits(&params)));
 }
 

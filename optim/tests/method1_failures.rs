@@ -7,7 +7,9 @@ use common::{flatten, scalars, Quadratic};
 use jetnewton_engine::summaries::Summaries;
 use jetnewton_engine::Tensor;
 use jetnewton_optim::solver::SolveError;
-use jetnewton_optim::{EtaUpdate, Method1, Method1Config, OptimError, Optimizer, Oracle, Result};
+use jetnewton_optim::{
+    EtaUpdate, Method1, Method1Config, OptimError, OptimResult as Result, Optimizer, Oracle,
+};
 
 /// A quadratic whose `n`-th summaries (from 1) or gradients are tampered with by `edit`.
 struct Tampered<E> {
@@ -179,4 +181,31 @@ fn groups_must_partition_the_parameters() {
     assert!(Method1::<f64>::new(layout.clone(), vec![vec![0]], config).is_err());
     assert!(Method1::<f64>::new(layout.clone(), vec![vec![0, 1], vec![1]], config).is_err());
     assert!(Method1::<f64>::new(layout, vec![vec![1], vec![0]], config).is_ok());
+}
+
+#[test]
+fn an_oracle_the_adaptive_schedule_cannot_use_is_refused_at_the_first_step() {
+    // `Tampered` answers the gradient and the summaries only, not the loss on the last summaries' minibatch that
+    // the adaptive schedule asks for at the end of each period.
+    let (m, mut params, mut oracle) = setup(|_, _: &mut Summaries| {});
+    let config = m.config().adaptive();
+    let mut m = Method1::new(m.layout().clone(), m.groups().to_vec(), config).unwrap();
+    let before = flatten(&params);
+    match m.step(&mut params, &mut oracle) {
+        Err(OptimError::OracleCannot { request, .. }) => {
+            assert!(request.contains("last summaries"), "{request}")
+        }
+        other => panic!("expected OracleCannot at step 1, got {other:?}"),
+    }
+    assert_eq!(
+        flatten(&params),
+        before,
+        "the refused step moved the parameters"
+    );
+    assert_eq!(m.steps(), 0);
+    // The same oracle serves the paper's schedule, which never asks for that loss.
+    let (mut paper, mut params, mut oracle) = setup(|_, _: &mut Summaries| {});
+    for _ in 0..12 {
+        paper.step(&mut params, &mut oracle).unwrap();
+    }
 }

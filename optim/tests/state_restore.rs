@@ -60,7 +60,7 @@ impl<F: Float> Oracle<F> for NoisyBowl {
     fn loss_and_gradient(
         &mut self,
         params: &[Tensor<F>],
-    ) -> jetnewton_optim::Result<(f64, Vec<Tensor<F>>)> {
+    ) -> jetnewton_optim::OptimResult<(f64, Vec<Tensor<F>>)> {
         self.calls += 1;
         let c = self.calls as f64;
         let loss = params.iter().map(|t| 0.5 * t.norm_f64().powi(2)).sum();
@@ -76,7 +76,7 @@ impl<F: Float> Oracle<F> for NoisyBowl {
         _: &[Tensor<F>],
         _: &[Tensor<F>],
         _: &[Vec<usize>],
-    ) -> jetnewton_optim::Result<Summaries> {
+    ) -> jetnewton_optim::OptimResult<Summaries> {
         Err(OptimError::InvalidGroups {
             reason: "no summaries".into(),
         })

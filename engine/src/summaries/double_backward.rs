@@ -35,6 +35,7 @@ pub fn double_backward_summaries<F: Float>(
     dir: &Direction<F>,
     opts: SummaryOptions,
 ) -> Result<Summaries> {
+    graph.check_scalar(loss, "double_backward_summaries")?;
     dir.check(graph, groups)?;
     let params = groups.all_params();
     let s_count = groups.len();

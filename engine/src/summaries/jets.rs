@@ -61,6 +61,7 @@ pub fn jet_summaries<F: Float>(
     dir: &Direction<F>,
     opts: SummaryOptions,
 ) -> Result<Summaries> {
+    graph.check_scalar(loss, "jet_summaries")?;
     dir.check(graph, groups)?;
     let s_count = groups.len();
     let shared = SharedOrderZero::new(graph, loss, groups)?;

@@ -125,6 +125,7 @@ pub fn gradient_direction<F: Float>(
     loss: NodeId,
     groups: &Groups,
 ) -> Result<Direction<F>> {
+    graph.check_scalar(loss, "gradient_direction")?;
     let params = groups.all_params();
     let grads = graph.grad(loss, &params)?;
     let mut d = Direction::new();

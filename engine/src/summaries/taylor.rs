@@ -25,6 +25,7 @@ pub fn taylor_terms<F: Float>(
             reason: format!("order {max_order} outside 1..=8"),
         });
     }
+    graph.check_scalar(loss, "taylor_terms")?;
     dir.check(graph, groups)?;
     let seeds: Vec<(NodeId, Vec<Option<Tensor<F>>>)> = groups
         .all_params()
@@ -55,6 +56,7 @@ pub fn full_d3<F: Float>(
     groups: &Groups,
     dir: &Direction<F>,
 ) -> Result<BTreeMap<(usize, usize, usize), f64>> {
+    graph.check_scalar(loss, "full_d3")?;
     dir.check(graph, groups)?;
     let shared = SharedOrderZero::new(graph, loss, groups)?;
     let s_count = groups.len();

@@ -26,6 +26,7 @@ mod file;
 mod idx;
 mod mnist;
 mod sampler;
+mod samples;
 mod shuffle;
 mod synthetic;
 #[cfg(test)]
@@ -46,4 +47,5 @@ pub use mnist::{
     fashion_mnist, mnist, Split, FASHION_MNIST_MEAN, FASHION_MNIST_STD, MNIST_MEAN, MNIST_STD,
 };
 pub use sampler::{MinibatchSampler, SamplerState};
+pub use samples::{rows_tensor, SampleBatch, Samples};
 pub use synthetic::{synthetic, CLASS_SEPARATION};

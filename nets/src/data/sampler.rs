@@ -130,22 +130,46 @@ impl MinibatchSampler {
     ///
     /// `data` must have the length the sampler was made for; on error nothing changes.
     pub fn next_batch(&mut self, data: &Dataset, batch: &mut Batch) -> Result<(), DataError> {
-        if data.len() != self.state.dataset_len {
-            return Err(DataError::SamplerMismatch {
-                what: "data set length",
-                expected: self.state.dataset_len,
-                found: data.len(),
-            });
+        self.check_len(data.len())?;
+        data.fill_batch(self.current(), batch)?;
+        self.advance();
+        Ok(())
+    }
+
+    /// The indices of the next minibatch, and advances (as [`MinibatchSampler::next_batch`] does): for data sets
+    /// of any sample type, such as [`crate::data::Samples`].
+    pub fn next_indices(&mut self) -> Vec<usize> {
+        let indices = self.current().to_vec();
+        self.advance();
+        indices
+    }
+
+    /// Errors unless the sampler was made for a data set of `len` samples.
+    pub fn check_len(&self, len: usize) -> Result<(), DataError> {
+        if len == self.state.dataset_len {
+            return Ok(());
         }
+        Err(DataError::SamplerMismatch {
+            what: "data set length",
+            expected: self.state.dataset_len,
+            found: len,
+        })
+    }
+
+    /// The indices the next minibatch takes.
+    fn current(&self) -> &[usize] {
         let start = self.state.position;
-        data.fill_batch(&self.order[start..start + self.state.batch_size], batch)?;
+        &self.order[start..start + self.state.batch_size]
+    }
+
+    /// Moves past the current minibatch; after the last full batch of an epoch the next epoch starts.
+    fn advance(&mut self) {
         self.state.position += self.state.batch_size;
         if self.state.position + self.state.batch_size > self.state.dataset_len {
             self.state.epoch += 1;
             self.state.position = 0;
             self.shuffle_epoch();
         }
-        Ok(())
     }
 
     /// Rebuilds `order` for the current epoch from the identity, so it depends on `(seed, epoch)` alone.

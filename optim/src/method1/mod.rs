@@ -51,7 +51,7 @@ use crate::state::OptimizerState;
 /// ```
 /// use jetnewton_engine::summaries::Summaries;
 /// use jetnewton_engine::Tensor;
-/// use jetnewton_optim::{Method1, Method1Config, Optimizer, Oracle, ParamLayout, Result};
+/// use jetnewton_optim::{Method1, Method1Config, Optimizer, Oracle, ParamLayout, OptimResult as Result};
 ///
 /// /// L(θ) = ½‖θ‖², with exact summaries (one group per tensor) and no minibatches.
 /// struct Bowl;

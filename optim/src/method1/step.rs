@@ -71,6 +71,9 @@ impl<F: Float> Method1<F> {
             }
             let summaries = oracle.summaries(params, &direction, &self.groups)?;
             self.check_summaries(&summaries)?;
+            if t == 1 {
+                self.check_oracle(params, oracle)?;
+            }
             let model = self.model(&summaries, average.as_mut());
             let (eta, update) = match (&self.config.schedule, &model) {
                 (Schedule::Adaptive(a), Some(m)) => {
@@ -255,6 +258,23 @@ impl<F: Float> Method1<F> {
             }
         }
         Some(m)
+    }
+
+    /// At the first step, right after the first summaries: errors with [`OptimError::OracleCannot`] when the
+    /// schedule will later ask the oracle for something it does not answer, instead of failing periods later.
+    /// The adaptive schedule needs the loss on the last summaries' minibatch; asking for it here (at the
+    /// unchanged parameters, drawing no minibatch) proves the oracle answers and changes nothing.
+    fn check_oracle(&self, params: &[Tensor<F>], oracle: &mut dyn Oracle<F>) -> Result<()> {
+        if !matches!(self.config.schedule, Schedule::Adaptive(_)) {
+            return Ok(());
+        }
+        match oracle.loss_on_last_summary_batch(params) {
+            Err(OptimError::Unsupported { request }) => Err(OptimError::OracleCannot {
+                request,
+                needed_by: "Method 1's adaptive schedule (Schedule::Adaptive)",
+            }),
+            other => other.map(|_| ()),
+        }
     }
 
     /// Errors when the oracle's summaries do not have one entry per group (a bug of the oracle, not of the data).

@@ -4,7 +4,9 @@
 
 use jetnewton_engine::summaries::Summaries;
 use jetnewton_engine::{Float, Tensor};
-use jetnewton_optim::{KfacGradient, KfacLayerStats, OptimError, Oracle, ParamLayout, Result};
+use jetnewton_optim::{
+    KfacGradient, KfacLayerStats, OptimError, OptimResult as Result, Oracle, ParamLayout,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

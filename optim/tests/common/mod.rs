@@ -6,7 +6,9 @@ pub mod kfac;
 
 use jetnewton_engine::summaries::Summaries;
 use jetnewton_engine::{Graph, Tensor};
-use jetnewton_optim::{engine_gradient, engine_summaries, Oracle, ParamLayout, Result};
+use jetnewton_optim::{
+    engine_gradient, engine_summaries, OptimResult as Result, Oracle, ParamLayout,
+};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 

@@ -3,7 +3,7 @@
 use jetnewton_engine::summaries::Summaries;
 use jetnewton_nets::data::{synthetic, Dataset, MinibatchSampler};
 use jetnewton_nets::{Model, PartitionSpec};
-use jetnewton_optim::{Method1, Method1Config, Result as OptimResult};
+use jetnewton_optim::{Method1, Method1Config, OptimResult};
 
 use super::*;
 use crate::oracle::ModelOracle;
