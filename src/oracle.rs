@@ -287,8 +287,11 @@ impl<F: Float> Oracle<F> for ModelOracle<'_> {
         &mut self,
         params: &[Tensor<F>],
     ) -> jetnewton_optim::OptimResult<f64> {
-        let batch = self.summary_batch.as_ref().ok_or(OptimError::Unsupported {
-            request: "the loss on the last summaries' minibatch before any summaries",
+        // Answered, just not yet: `Unsupported` would tell Method 1 this oracle can never serve its schedule.
+        let batch = self.summary_batch.as_ref().ok_or_else(|| {
+            OptimError::Oracle(
+                "the loss on the last summaries' minibatch was asked before any summaries".into(),
+            )
         })?;
         let g = Graph::new();
         let (loss, _) = self.build(&g, params, batch)?;
@@ -388,7 +391,7 @@ mod tests {
         let groups = o.groups(&PartitionSpec::WeightsBiases).unwrap();
         assert_eq!(groups, vec![vec![0, 2], vec![1, 3]]);
         let err = Oracle::<f64>::loss_on_last_summary_batch(&mut o, &params).unwrap_err();
-        assert!(matches!(err, OptimError::Unsupported { .. }), "{err}");
+        assert!(matches!(err, OptimError::Oracle(_)), "{err}");
         let s = o.summaries(&params, &params, &groups).unwrap();
         assert_eq!((s.gbar.len(), s.hbar.len()), (2, 2));
         assert_eq!(o.sampler_states().1.position, 20);
