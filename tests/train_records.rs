@@ -122,3 +122,53 @@ fn an_adaptive_run_resumed_mid_period_continues_exactly() {
     let weights = |dir: &Path| std::fs::read(dir.join("final.safetensors")).unwrap();
     assert!(weights(&whole) == weights(&cut), "final weights differ");
 }
+
+/// The tensors of a safetensors file: name → (dtype, little-endian bytes).
+fn tensors(path: &Path) -> Vec<(String, safetensors::Dtype, Vec<u8>)> {
+    let bytes = std::fs::read(path).unwrap();
+    let file = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut out: Vec<_> = file
+        .tensors()
+        .into_iter()
+        .map(|(n, v)| (n, v.dtype(), v.data().to_vec()))
+        .collect();
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    out
+}
+
+#[test]
+fn final_weights_can_be_saved_in_bf16() {
+    let root = tempfile::tempdir().unwrap();
+    let (f32_dir, bf16_dir) = (root.path().join("f32"), root.path().join("bf16"));
+    let args = ["train", "--model", "mlp:64-16-10:tanh", "--steps", "5"];
+    run(&[&args[..], &["--run-dir", f32_dir.to_str().unwrap()]].concat());
+    let bf16 = [
+        "--run-dir",
+        bf16_dir.to_str().unwrap(),
+        "--save-dtype",
+        "bf16",
+    ];
+    run(&[&args[..], &bf16[..]].concat());
+    let (full, half) = (
+        tensors(&f32_dir.join("final.safetensors")),
+        tensors(&bf16_dir.join("final.safetensors")),
+    );
+    assert_eq!(full.len(), half.len());
+    for ((name, dtype, bytes), (half_name, half_dtype, half_bytes)) in full.iter().zip(&half) {
+        assert_eq!(
+            (name, *dtype, *half_dtype),
+            (half_name, safetensors::Dtype::F32, safetensors::Dtype::BF16)
+        );
+        // The same training (the save type is not part of it), each f32 rounded to nearest-even bf16: its top 16
+        // bits after adding half an ulp of bf16 (plus the tie-breaking bit).
+        let want: Vec<u8> = bytes
+            .chunks_exact(4)
+            .flat_map(|b| {
+                let bits = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
+                let rounded = (bits + 0x7FFF + ((bits >> 16) & 1)) >> 16;
+                (rounded as u16).to_le_bytes()
+            })
+            .collect();
+        assert_eq!(half_bytes, &want, "{name}");
+    }
+}

@@ -163,6 +163,16 @@ pub enum NetsError {
         /// The data type found.
         found: String,
     },
+    /// A finite value too large for the float type a tensor is being written in.
+    #[error("tensor `{name}`: {value} overflows {dtype}; save in a wider type")]
+    Overflow {
+        /// The tensor's name.
+        name: String,
+        /// The value.
+        value: f64,
+        /// The type it was to be written in.
+        dtype: &'static str,
+    },
     /// A value in a file outside its allowed range (a label that is not a class).
     #[error("{}: tensor `{name}`: {reason}", .path.display())]
     TensorValue {

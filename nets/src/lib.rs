@@ -51,7 +51,7 @@ pub use partition::{
 };
 pub use safetensors_io::{
     check_finite_params, check_finite_tensor, load_batch, load_direction, load_params, save_params,
-    BatchData, RawTensor,
+    save_params_as, BatchData, RawTensor, StoreDtype,
 };
 pub use spec::{ModelSpec, MAX_MLP_WIDTHS};
 

@@ -11,8 +11,8 @@ use crate::resources::MAX_THREADS;
 use crate::run::dir::files;
 use crate::run::records::EpochRecord;
 use crate::train::{
-    self, DatasetKind, Longer, OptimizerKind, RunOutcome, ScheduleKind, TrainConfig, TrainDtype,
-    TrainError,
+    self, DatasetKind, Longer, OptimizerKind, RunOutcome, SaveDtype, ScheduleKind, TrainConfig,
+    TrainDtype, TrainError,
 };
 
 /// Arguments of `jetnewton train`. Precedence: flags, then `--set`, then the config file, then defaults.
@@ -78,6 +78,10 @@ pub struct TrainArgs {
     /// Precision.
     #[arg(long, value_enum)]
     pub dtype: Option<TrainDtype>,
+    /// The float type of `final.safetensors` (default: `--dtype`); `bf16` or `f16` to exchange with PyTorch in
+    /// half precision (rounded to nearest; a weight f16 cannot hold is an error, and nothing is written).
+    #[arg(long, value_enum)]
+    pub save_dtype: Option<SaveDtype>,
     /// Steps between checkpoints (0: at the end of each epoch only).
     #[arg(long)]
     pub checkpoint_every: Option<u64>,
@@ -124,6 +128,9 @@ impl TrainArgs {
         flag!(seed);
         flag!(dtype);
         flag!(checkpoint_every);
+        if let Some(v) = self.save_dtype {
+            c.save_dtype = Some(v);
+        }
         if threads.is_some() {
             c.threads = threads;
         }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::resources::MAX_THREADS;
 use crate::train::error::{Result, TrainError};
+use crate::train::save_dtype::SaveDtype;
 
 /// The most summaries `newton.summary_average` may average: each is kept (an `S × S` matrix and two vectors), and
 /// even at a period of one step (one summary per step) 10 000 span a hundred epochs of a hundred steps, far longer
@@ -289,6 +290,8 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Precision.
     pub dtype: TrainDtype,
+    /// The float type of `final.safetensors` (default: the training precision).
+    pub save_dtype: Option<SaveDtype>,
     /// Worker threads (default: all cores). Runs are bit-identical for the same seed and thread count; resuming
     /// uses the run's own count unless told otherwise.
     pub threads: Option<usize>,
@@ -324,6 +327,7 @@ impl Default for TrainConfig {
             batch_size: 100,
             seed: 0,
             dtype: TrainDtype::F32,
+            save_dtype: None,
             threads: None,
             checkpoint_every: 0,
             newton: NewtonConfig::default(),

@@ -19,13 +19,15 @@ pub fn new_run_id() -> String {
 }
 
 /// The configuration as TOML with the keys a resumed run may change (`epochs`, `steps`: to train longer;
-/// `threads`: a machine's setting) and its `name` cleared: what a checkpoint's trajectory depends on.
+/// `threads`: a machine's setting), its `name` and `save_dtype` (the final file's type) cleared: what a
+/// checkpoint's trajectory depends on.
 pub fn config_identity(config: &TrainConfig) -> String {
     let mut c = config.clone();
     c.epochs = 0;
     c.steps = None;
     c.threads = None;
     c.name = None;
+    c.save_dtype = None;
     c.to_toml()
 }
 

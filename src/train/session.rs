@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use jetnewton_engine::{Float, Tensor};
-use jetnewton_nets::{save_params, Model};
+use jetnewton_nets::{save_params, save_params_as, Model};
 use jetnewton_optim::Optimizer;
 
 use crate::oracle::ModelOracle;
@@ -203,7 +203,10 @@ impl<'d, F: Float> Session<'d, F> {
     /// Saves the final weights and marks the run completed.
     fn finish(&mut self) -> Result<RunOutcome> {
         let final_weights = self.dir.path().join(files::FINAL_WEIGHTS);
-        save_params(&final_weights, &self.named_params()?)?;
+        match self.config.save_dtype {
+            Some(dtype) => save_params_as(&final_weights, &self.named_params()?, dtype.store())?,
+            None => save_params(&final_weights, &self.named_params()?)?,
+        }
         self.info.status = RunStatus::Completed;
         self.dir
             .write_info(&self.info)

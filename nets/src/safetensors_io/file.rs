@@ -59,10 +59,18 @@ pub(crate) fn view<'a>(path: &Path, st: &SafeTensors<'a>, name: &str) -> Result<
     })
 }
 
-/// The elements of a float tensor (`F32` or `F64`, little-endian) converted to `F`.
+/// The elements of a float tensor (`F32`, `F64`, `F16` or `BF16`, little-endian) converted to `F`. Half
+/// precision widens exactly (every f16 and bf16 value is an f32).
 pub(crate) fn floats<F: Float>(path: &Path, name: &str, v: &TensorView<'_>) -> Result<Vec<F>> {
     let data = v.data();
+    let halves = |widen: fn([u8; 2]) -> f64| -> Vec<F> {
+        data.chunks_exact(2)
+            .map(|b| F::of(widen([b[0], b[1]])))
+            .collect()
+    };
     match v.dtype() {
+        Dtype::F16 => Ok(halves(|b| half::f16::from_le_bytes(b).to_f64())),
+        Dtype::BF16 => Ok(halves(|b| half::bf16::from_le_bytes(b).to_f64())),
         Dtype::F32 => Ok(data
             .chunks_exact(4)
             .map(|b| F::of(f64::from(f32::from_le_bytes([b[0], b[1], b[2], b[3]]))))
@@ -74,7 +82,7 @@ pub(crate) fn floats<F: Float>(path: &Path, name: &str, v: &TensorView<'_>) -> R
         other => Err(NetsError::TensorDtype {
             path: path.to_path_buf(),
             name: name.to_string(),
-            expected: "F32 or F64",
+            expected: "F32, F64, F16 or BF16",
             found: other.to_string(),
         }),
     }
@@ -130,6 +138,50 @@ impl RawTensor {
             shape: t.shape().to_vec(),
             bytes,
         }
+    }
+
+    /// `t` stored as `dtype`, rounded to nearest (ties to even) when narrower than `F`; errors naming the tensor
+    /// when a finite value overflows the type (f16 holds at most 65504), rather than saving an infinity.
+    pub fn stored_as<F: Float>(name: &str, t: &Tensor<F>, dtype: StoreDtype) -> Result<Self> {
+        let values = t.data().iter().map(|x| x.to_f64_lossless());
+        let overflow = |v: f64| NetsError::Overflow {
+            name: name.to_string(),
+            value: v,
+            dtype: dtype.name(),
+        };
+        let mut bytes = Vec::with_capacity(t.numel() * dtype.bytes());
+        for v in values {
+            let finite_in = v.is_finite();
+            match dtype {
+                StoreDtype::F64 => bytes.extend(v.to_le_bytes()),
+                StoreDtype::F32 => {
+                    let x = v as f32;
+                    if finite_in && !x.is_finite() {
+                        return Err(overflow(v));
+                    }
+                    bytes.extend(x.to_le_bytes());
+                }
+                StoreDtype::F16 => {
+                    let x = half::f16::from_f64(v);
+                    if finite_in && !x.is_finite() {
+                        return Err(overflow(v));
+                    }
+                    bytes.extend(x.to_le_bytes());
+                }
+                StoreDtype::BF16 => {
+                    let x = half::bf16::from_f64(v);
+                    if finite_in && !x.is_finite() {
+                        return Err(overflow(v));
+                    }
+                    bytes.extend(x.to_le_bytes());
+                }
+            }
+        }
+        Ok(Self {
+            dtype: dtype.safetensors(),
+            shape: t.shape().to_vec(),
+            bytes,
+        })
     }
 
     /// An `F64` tensor of `shape` holding `values` (row-major).
@@ -218,4 +270,47 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         let _ = d.sync_all();
     }
     Ok(())
+}
+
+/// The float type a tensor is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StoreDtype {
+    /// IEEE half precision (PyTorch's `float16`).
+    F16,
+    /// bfloat16 (PyTorch's `bfloat16`).
+    BF16,
+    /// Single precision.
+    F32,
+    /// Double precision.
+    F64,
+}
+
+impl StoreDtype {
+    /// Its name in messages and configs (`f16`, `bf16`, `f32`, `f64`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::F16 => "f16",
+            Self::BF16 => "bf16",
+            Self::F32 => "f32",
+            Self::F64 => "f64",
+        }
+    }
+
+    /// Bytes per element.
+    pub fn bytes(self) -> usize {
+        match self {
+            Self::F16 | Self::BF16 => 2,
+            Self::F32 => 4,
+            Self::F64 => 8,
+        }
+    }
+
+    fn safetensors(self) -> Dtype {
+        match self {
+            Self::F16 => Dtype::F16,
+            Self::BF16 => Dtype::BF16,
+            Self::F32 => Dtype::F32,
+            Self::F64 => Dtype::F64,
+        }
+    }
 }

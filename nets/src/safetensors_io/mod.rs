@@ -13,6 +13,6 @@ mod tests;
 mod weights;
 
 pub use batch::{load_batch, BatchData};
-pub use file::RawTensor;
+pub use file::{RawTensor, StoreDtype};
 pub use finite::{check_finite_params, check_finite_tensor};
-pub use weights::{load_direction, load_params, save_params};
+pub use weights::{load_direction, load_params, save_params, save_params_as};

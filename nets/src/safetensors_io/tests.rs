@@ -138,7 +138,7 @@ fn weight_files_that_do_not_fit_are_refused_by_name() {
         load_params::<f64>(write_raw(dir.path(), "dtype.safetensors", dtype), &m).unwrap_err();
     assert!(
         err.to_string()
-            .ends_with("tensor `0.bias` has dtype I64, expected F32 or F64"),
+            .ends_with("tensor `0.bias` has dtype I64, expected F32, F64, F16 or BF16"),
         "{err}"
     );
 
@@ -320,4 +320,76 @@ fn bytes_parse_like_the_file_and_errors_name_the_origin() {
         err.to_string().starts_with("in-memory.safetensors: "),
         "{err}"
     );
+}
+
+/// Little-endian bytes of 16-bit patterns.
+fn u16_bytes(v: &[u16]) -> Vec<u8> {
+    v.iter().flat_map(|x| x.to_le_bytes()).collect()
+}
+
+#[test]
+fn half_precision_files_widen_exactly() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model();
+    // Bit patterns as PyTorch writes them: f16 1.0, -2.0, 1/3 rounded (0x3555 = 0.333251953125), the smallest
+    // subnormal (2^-24); bf16 1.0, 1/3 rounded (0x3EAB = 0.333984375).
+    let f16 = [0x3C00, 0xC000, 0x3555, 0x0001, 0x3C00, 0x3C00];
+    let bf16 = [0x3F80, 0x3EAB];
+    let path = write_raw(
+        dir.path(),
+        "half.safetensors",
+        vec![
+            ("0.weight", Dtype::F16, vec![2, 3], u16_bytes(&f16)),
+            ("0.bias", Dtype::BF16, vec![2], u16_bytes(&bf16)),
+            ("1.weight", Dtype::F32, vec![4, 2], vec![0; 32]),
+            ("1.bias", Dtype::F64, vec![4], vec![0; 32]),
+        ],
+    );
+    let p = load_params::<f64>(&path, &m).unwrap();
+    let w = p.get("0.weight").unwrap().data().to_vec();
+    assert_eq!(w, [1.0, -2.0, 0.333251953125, 2f64.powi(-24), 1.0, 1.0]);
+    assert_eq!(p.get("0.bias").unwrap().data(), &[1.0, 0.333984375]);
+    // f32 holds every half value, so the f32 read is the same numbers.
+    assert_eq!(load_params::<f32>(&path, &m).unwrap(), p.cast::<f32>());
+}
+
+#[test]
+fn saving_in_half_precision_rounds_to_nearest_and_refuses_overflow() {
+    let dir = tempfile::tempdir().unwrap();
+    let m = model();
+    let p = m.init_params::<f64>(3);
+    for (dtype, st) in [
+        (StoreDtype::BF16, Dtype::BF16),
+        (StoreDtype::F16, Dtype::F16),
+    ] {
+        let path = dir.path().join(format!("{}.safetensors", dtype.name()));
+        save_params_as(&path, &p, dtype).unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        let file = SafeTensors::deserialize(&bytes).unwrap();
+        assert_eq!(file.tensor("0.weight").unwrap().dtype(), st);
+        let back = load_params::<f64>(&path, &m).unwrap();
+        for (name, t) in p.iter() {
+            let want: Vec<f64> = t
+                .data()
+                .iter()
+                .map(|&x| match dtype {
+                    StoreDtype::BF16 => half::bf16::from_f64(x).to_f64(),
+                    _ => half::f16::from_f64(x).to_f64(),
+                })
+                .collect();
+            assert_eq!(back.get(name).unwrap().data(), &want[..], "{name}");
+        }
+    }
+    let mut big = p.clone();
+    big.get_mut("1.bias").unwrap().data_mut()[2] = 1e5;
+    let path = dir.path().join("big.safetensors");
+    let err = save_params_as(&path, &big, StoreDtype::F16).unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("tensor `1.bias`: 100000 overflows f16"),
+        "{err}"
+    );
+    assert!(!path.exists(), "a refused save wrote a file");
+    // bf16 has f32's range.
+    save_params_as(&path, &big, StoreDtype::BF16).unwrap();
 }

@@ -8,7 +8,7 @@ use crate::error::{NetsError, Result};
 use crate::models::Model;
 use crate::params::Params;
 use crate::safetensors_io::file::{
-    check_names, floats, parse, read, serialize, view, write_atomic, RawTensor,
+    check_names, floats, parse, read, serialize, view, write_atomic, RawTensor, StoreDtype,
 };
 
 /// Reads `model`'s parameters from a safetensors file with exactly its tensors (`{i}.weight`, `{i}.bias`, PyTorch
@@ -60,5 +60,20 @@ pub fn save_params<F: Float>(path: impl AsRef<Path>, params: &Params<F>) -> Resu
         .iter()
         .map(|(n, t)| (n.to_string(), RawTensor::of(t)))
         .collect();
+    write_atomic(path, &serialize(path, &raws)?)
+}
+
+/// [`save_params`] in a chosen float type (`bf16`, `f16` to exchange with PyTorch in half precision), rounding to
+/// nearest; errors naming the tensor, and writing nothing, when a value overflows that type.
+pub fn save_params_as<F: Float>(
+    path: impl AsRef<Path>,
+    params: &Params<F>,
+    dtype: StoreDtype,
+) -> Result<()> {
+    let path = path.as_ref();
+    let raws: Vec<(String, RawTensor)> = params
+        .iter()
+        .map(|(n, t)| Ok((n.to_string(), RawTensor::stored_as(n, t, dtype)?)))
+        .collect::<Result<_>>()?;
     write_atomic(path, &serialize(path, &raws)?)
 }
