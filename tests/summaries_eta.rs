@@ -132,3 +132,132 @@ fn a_bad_lambda_int_is_refused_naming_the_flag() {
         assert!(err.contains("--lambda-int"), "{bad}: {err}");
     }
 }
+
+/// Writes the seeded weights of `mlp:6-5-4:tanh` (by `train --steps 1`, so in PyTorch names) and a batch of 3
+/// samples into `dir`; returns their paths.
+fn small_inputs(dir: &std::path::Path) -> (String, String) {
+    use safetensors::{serialize, Dtype, View};
+    struct Raw(Dtype, Vec<usize>, Vec<u8>);
+    impl View for &Raw {
+        fn dtype(&self) -> Dtype {
+            self.0
+        }
+        fn shape(&self) -> &[usize] {
+            &self.1
+        }
+        fn data(&self) -> std::borrow::Cow<'_, [u8]> {
+            (&self.2[..]).into()
+        }
+        fn data_len(&self) -> usize {
+            self.2.len()
+        }
+    }
+    let x: Vec<u8> = (0..18)
+        .flat_map(|i| ((i as f64 * 0.37).sin()).to_le_bytes())
+        .collect();
+    let y: Vec<u8> = [0i64, 3, 1].iter().flat_map(|v| v.to_le_bytes()).collect();
+    let (xr, yr) = (Raw(Dtype::F64, vec![3, 6], x), Raw(Dtype::I64, vec![3], y));
+    let batch = dir.join("batch.safetensors");
+    std::fs::write(&batch, serialize([("x", &xr), ("y", &yr)], None).unwrap()).unwrap();
+    let run = dir.join("run");
+    let out = jetnewton(&[
+        "--threads",
+        "1",
+        "train",
+        "--dataset",
+        "synthetic",
+        "--model",
+        "mlp:6-5-4:tanh",
+        "--steps",
+        "1",
+        "--run-dir",
+        run.to_str().unwrap(),
+        "--quiet",
+        "--no-plots",
+        "--set",
+        "synthetic_samples=200",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let weights = run.join("final.safetensors");
+    (
+        weights.to_str().unwrap().into(),
+        batch.to_str().unwrap().into(),
+    )
+}
+
+fn summaries_json(weights: &str, batch: &str, extra: &[&str]) -> serde_json::Value {
+    let mut args = vec![
+        "summaries",
+        "--model",
+        "mlp:6-5-4:tanh",
+        "--weights",
+        weights,
+        "--batch",
+        batch,
+    ];
+    args.extend_from_slice(extra);
+    let out = jetnewton(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+#[test]
+fn order_d_gives_the_symmetric_derivative_tensor() {
+    let dir = tempfile::tempdir().unwrap();
+    let (w, b) = small_inputs(dir.path());
+    let two = summaries_json(&w, &b, &["--order", "2"]);
+    let hbar: Vec<Vec<f64>> = two["hbar"].as_array().unwrap().iter().map(vector).collect();
+    let dd = &two["dd"];
+    assert_eq!(dd["order"], 2);
+    let values = vector(&dd["values"]);
+    let indices = dd["indices"].as_array().unwrap();
+    // One entry per pair s ≤ t of the S groups.
+    let groups = hbar.len();
+    assert_eq!(indices.len(), groups * (groups + 1) / 2);
+    assert_eq!(values.len(), indices.len());
+    let scale = hbar.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+    for (index, v) in indices.iter().zip(&values) {
+        let (s, t) = (
+            index[0].as_u64().unwrap() as usize,
+            index[1].as_u64().unwrap() as usize,
+        );
+        // Two exact f64 computations (polarised forward jets, reverse jets): rounding only.
+        assert!(
+            (v - 0.5 * (hbar[s][t] + hbar[t][s])).abs() <= 1e-12 * scale,
+            "{index}: {v}"
+        );
+    }
+    let four = summaries_json(&w, &b, &["--order", "4"]);
+    let c = |n: usize, k: usize| (0..k).fold(1, |acc, i| acc * (n - i) / (i + 1));
+    assert_eq!(
+        four["dd"]["values"].as_array().unwrap().len(),
+        c(groups + 3, 4)
+    );
+    for bad in ["0", "5", "9"] {
+        let out = jetnewton(&[
+            "summaries",
+            "--model",
+            "mlp:6-5-4:tanh",
+            "--weights",
+            &w,
+            "--batch",
+            &b,
+            "--order",
+            bad,
+        ]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{bad}: {err}");
+        assert!(
+            err.contains("--order") && err.contains("outside 1..=4"),
+            "{bad}: {err}"
+        );
+    }
+}

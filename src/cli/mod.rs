@@ -6,6 +6,7 @@ mod error;
 mod eta;
 mod grad;
 mod measure;
+mod order;
 mod partitions;
 mod progress;
 mod report;

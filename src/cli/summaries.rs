@@ -17,6 +17,7 @@ use serde_json::json;
 
 use crate::cli::eta::{check_lambda_int, eta_json};
 use crate::cli::measure::median_ms;
+use crate::cli::order::{check_order, dd_json};
 use crate::cli::sizes::{check_memory, check_repeat};
 use crate::cli::{CliError, Dtype, Method, OpenDevice, Result};
 use crate::workload::{direction_or_gradient, Workload};
@@ -55,6 +56,10 @@ pub struct SummariesArgs {
     /// Newton step): adds `"eta"` (η* per group, `null` when the solver refuses) and `"solver"` (its outcome).
     #[arg(long, value_name = "L", allow_negative_numbers = true)]
     pub lambda_int: Option<f64>,
+    /// Also the full symmetric D^d of this order (1 to 4), from jets: `"dd": {"order", "indices", "values"}`,
+    /// one value per non-decreasing tuple of group indices.
+    #[arg(long, value_name = "D")]
+    pub order: Option<usize>,
 }
 
 /// Runs the command. On a kernels device (`device`: a GPU or its emulation), an MLP's jet summaries (without slices) run resident on the device.
@@ -62,6 +67,9 @@ pub fn run(a: &SummariesArgs, device: Option<&OpenDevice>) -> Result<()> {
     check_repeat(a.repeat)?;
     if let Some(l) = a.lambda_int {
         check_lambda_int(l)?;
+    }
+    if let Some(d) = a.order {
+        check_order(d)?;
     }
     match a.dtype {
         Dtype::F32 => run_typed::<f32>(a, device),
@@ -199,6 +207,9 @@ fn run_typed<F: Float + Real>(a: &SummariesArgs, device: Option<&OpenDevice>) ->
     }
     if let Some(sl) = s.d3_slices {
         out["d3_slices"] = json!(sl);
+    }
+    if let Some(d) = a.order {
+        out["dd"] = dd_json(&inputs, &named, d)?;
     }
     println!("{}", serde_json::to_string_pretty(&out)?);
     Ok(())

@@ -13,9 +13,11 @@
 mod double_backward;
 mod jets;
 mod problem;
+mod symmetric;
 mod taylor;
 
 pub use double_backward::double_backward_summaries;
 pub use jets::{jet_summaries, symmetrise};
 pub use problem::{gradient_direction, Direction, Groups, Summaries, SummaryOptions};
+pub use symmetric::{multi_indices, symmetric_derivative, MAX_SYMMETRIC_ORDER};
 pub use taylor::{full_d3, taylor_terms};
