@@ -11,6 +11,7 @@
 //! This crate adds the `jetnewton` command line ([`cli`]).
 
 pub mod cli;
+pub mod eta;
 pub mod oracle;
 pub mod report;
 pub mod resident;

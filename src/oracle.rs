@@ -168,6 +168,32 @@ impl<'d> ModelOracle<'d> {
         jetnewton_optim::engine_loss(&g, loss)
     }
 
+    /// The loss of `params` on `batch` and its gradient, drawing nothing (for probes on a fixed set).
+    pub fn gradient_on<F: Float>(
+        &self,
+        params: &[Tensor<F>],
+        batch: &Batch,
+    ) -> Result<(f64, Vec<Tensor<F>>), OptimError> {
+        let g = Graph::new();
+        let (loss, leaves) = self.build(&g, params, batch)?;
+        engine_gradient(&g, loss, &leaves)
+    }
+
+    /// The summaries of `params` on `batch` along `direction` for `groups`, by jets, drawing nothing and keeping
+    /// nothing (for probes on a fixed set: [`Oracle::loss_on_last_summary_batch`] still answers for the last
+    /// training minibatch).
+    pub fn summaries_on<F: Float>(
+        &self,
+        params: &[Tensor<F>],
+        direction: &[Tensor<F>],
+        groups: &[Vec<usize>],
+        batch: &Batch,
+    ) -> Result<Summaries, OptimError> {
+        let g = Graph::new();
+        let (loss, leaves) = self.build(&g, params, batch)?;
+        engine_summaries(&g, loss, &leaves, direction, groups)
+    }
+
     /// Builds the loss on `graph` for `batch`; returns its node and the parameter leaves in layout order.
     fn build<F: Float>(
         &self,

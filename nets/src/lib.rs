@@ -50,8 +50,8 @@ pub use partition::{
     direction_from_params, to_engine_groups, NamedGroup, ParamNames, PartitionSpec,
 };
 pub use safetensors_io::{
-    check_finite_params, check_finite_tensor, load_batch, load_direction, load_params, save_params,
-    save_params_as, BatchData, RawTensor, StoreDtype,
+    check_finite_params, check_finite_tensor, load_batch, load_direction, load_params, save_batch,
+    save_params, save_params_as, BatchData, RawTensor, StoreDtype,
 };
 pub use spec::{ModelSpec, MAX_MLP_WIDTHS};
 

@@ -10,6 +10,7 @@ use crate::cli::{CliError, Result};
 use crate::resources::MAX_THREADS;
 use crate::run::dir::files;
 use crate::run::records::EpochRecord;
+use crate::train::probe::{ProbeDirection, ProbeSet};
 use crate::train::{
     self, DatasetKind, Longer, OptimizerKind, RunOutcome, SaveDtype, ScheduleKind, TrainConfig,
     TrainDtype, TrainError,
@@ -82,6 +83,16 @@ pub struct TrainArgs {
     /// half precision (rounded to nearest; a weight f16 cannot hold is an error, and nothing is written).
     #[arg(long, value_enum)]
     pub save_dtype: Option<SaveDtype>,
+    /// Probe the summaries every N steps (0: never) on a fixed probe set, whatever the optimiser: `probes.jsonl`.
+    #[arg(long, value_name = "N")]
+    pub probe_every: Option<u64>,
+    /// The probe set: `train` (a fixed subset of at most 10 000 training samples, the default), `validation`, or a
+    /// number of training samples.
+    #[arg(long, value_name = "SET")]
+    pub probe_set: Option<ProbeSet>,
+    /// The probes' direction: the optimiser's last update (default) or the probe set's gradient.
+    #[arg(long, value_enum)]
+    pub probe_direction: Option<ProbeDirection>,
     /// Steps between checkpoints (0: at the end of each epoch only).
     #[arg(long)]
     pub checkpoint_every: Option<u64>,
@@ -128,6 +139,15 @@ impl TrainArgs {
         flag!(seed);
         flag!(dtype);
         flag!(checkpoint_every);
+        if let Some(v) = self.probe_every {
+            c.probe.every = v;
+        }
+        if let Some(v) = &self.probe_set {
+            c.probe.set = v.clone();
+        }
+        if let Some(v) = self.probe_direction {
+            c.probe.direction = v;
+        }
         if let Some(v) = self.save_dtype {
             c.save_dtype = Some(v);
         }
@@ -175,6 +195,7 @@ impl TrainArgs {
             "steps" if self.steps.is_some() => Some("steps"),
             "batch_size" if self.batch_size.is_some() => Some("batch-size"),
             "threads" if threads_given => Some("threads"),
+            "probe.set" if self.probe_set.is_some() => Some("probe-set"),
             _ => None,
         };
         let by_set = self
@@ -343,7 +364,9 @@ pub fn run(args: &TrainArgs, threads: Option<usize>) -> Result<()> {
             .clone()
             .unwrap_or_else(|| default_run_dir(&config.run_slug()));
         let mut progress = TrainProgress::new(mode);
-        train::train(&config, &dir, &mut progress)?
+        // Values checked against the data (a probe set larger than it) are refused once the data is read.
+        train::train(&config, &dir, &mut progress)
+            .map_err(|e| args.name_flag(e, threads.is_some()))?
     };
     let plots = if args.no_plots {
         Vec::new()

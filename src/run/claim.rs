@@ -154,6 +154,9 @@ impl Claim {
             files::EPOCHS,
             files::CHECKPOINT,
             files::FINAL_WEIGHTS,
+            files::PROBES,
+            files::PROBE_SET,
+            files::PROBE_DIRECTION,
         ] {
             remove_file(&dir.join(name))?;
         }
@@ -188,8 +191,9 @@ impl Claim {
 fn is_plot_name(name: &str) -> bool {
     matches!(
         name,
-        "loss.png" | "accuracy.png" | "eta.png" | "step-size.png"
-    ) || (name.starts_with("hbar-epoch-") && name.ends_with(".png"))
+        "loss.png" | "accuracy.png" | "eta.png" | "step-size.png" | "probe-eta.png"
+    ) || ((name.starts_with("hbar-epoch-") || name.starts_with("probe-hbar-step-"))
+        && name.ends_with(".png"))
 }
 
 fn remove_file(path: &Path) -> Result<(), ClaimError> {

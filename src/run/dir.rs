@@ -28,6 +28,12 @@ pub mod files {
     pub const STEPS: &str = "steps.jsonl";
     /// One [`crate::run::records::EpochRecord`] per line.
     pub const EPOCHS: &str = "epochs.jsonl";
+    /// One probe per line (`train --probe-every N`).
+    pub const PROBES: &str = "probes.jsonl";
+    /// The probes' fixed set (`x`, `y`), as `jetnewton summaries --batch` reads it.
+    pub const PROBE_SET: &str = "probe-set.safetensors";
+    /// The direction of the latest probe, in the model's PyTorch names (`summaries --direction`).
+    pub const PROBE_DIRECTION: &str = "probe-direction.safetensors";
     /// The latest checkpoint.
     pub const CHECKPOINT: &str = "checkpoint.safetensors";
     /// The final weights, in the model's PyTorch names.
@@ -122,6 +128,37 @@ impl RunDir {
     /// Appends an epoch's record.
     pub fn append_epoch(&mut self, record: &EpochRecord) -> std::io::Result<()> {
         append_line(&mut self.epochs, record)
+    }
+
+    /// Appends a probe's line to `probes.jsonl` (opened for each probe: probes are rare).
+    pub fn append_probe(&mut self, line: &serde_json::Value) -> std::io::Result<()> {
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.path.join(files::PROBES))?;
+        append_line(&mut BufWriter::new(file), line)
+    }
+
+    /// Keeps the lines of `probes.jsonl` up to step `last_step` (a resumed run redoes the later ones), rewriting
+    /// the file atomically; a line that does not parse (cut by a crash) goes too.
+    pub fn cut_probes(&self, last_step: u64) -> std::io::Result<()> {
+        let path = self.path.join(files::PROBES);
+        let text = match fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+            Err(e) => return Err(e),
+        };
+        let kept: String = text
+            .lines()
+            .filter(|l| {
+                serde_json::from_str::<serde_json::Value>(l)
+                    .ok()
+                    .and_then(|v| v["step"].as_u64())
+                    .is_some_and(|s| s <= last_step)
+            })
+            .map(|l| format!("{l}\n"))
+            .collect();
+        write_atomic(&path, kept.as_bytes())
     }
 
     /// Writes `hbar/epoch-NNNN.json` atomically.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::resources::MAX_THREADS;
 use crate::train::error::{Result, TrainError};
+use crate::train::probe::ProbeConfig;
 use crate::train::save_dtype::SaveDtype;
 
 /// The most summaries `newton.summary_average` may average: each is kept (an `S × S` matrix and two vectors), and
@@ -307,6 +308,9 @@ pub struct TrainConfig {
     pub kfac: KfacSection,
     /// The numerical guard.
     pub guard: GuardConfig,
+    /// Probes of the summaries along training (left out of the file when off and default).
+    #[serde(skip_serializing_if = "ProbeConfig::is_default")]
+    pub probe: ProbeConfig,
 }
 
 impl Default for TrainConfig {
@@ -335,6 +339,7 @@ impl Default for TrainConfig {
             sgd: SgdSection::default(),
             kfac: KfacSection::default(),
             guard: GuardConfig::default(),
+            probe: ProbeConfig::default(),
         }
     }
 }
@@ -388,9 +393,11 @@ impl TrainConfig {
                 table.insert((*part).to_string(), value.clone());
                 break;
             }
+            // A section left out of the file because it holds its defaults (`[probe]`) starts empty; an unknown
+            // one is refused when the result is read back.
             slot = table
-                .get_mut(*part)
-                .ok_or_else(|| bad(key, format!("unknown table `{part}`")))?;
+                .entry((*part).to_string())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
         }
         *self = root
             .try_into()
@@ -434,6 +441,7 @@ impl TrainConfig {
     pub fn validate(&self) -> Result<()> {
         self.validate_counts()?;
         self.validate_values()?;
+        self.probe.validate()?;
         crate::train::build::check_hyper_parameters(self)?;
         crate::train::footprint::check(self)
     }

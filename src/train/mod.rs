@@ -22,6 +22,7 @@ pub mod interrupt;
 mod inverse;
 mod memory;
 mod observer;
+pub mod probe;
 mod recorder;
 mod restore;
 mod save_dtype;

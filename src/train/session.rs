@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 use jetnewton_engine::{Float, Tensor};
-use jetnewton_nets::{save_params, save_params_as, Model};
+use jetnewton_nets::{save_params, save_params_as, Model, Params};
 use jetnewton_optim::Optimizer;
 
 use crate::oracle::ModelOracle;
@@ -19,6 +19,7 @@ use crate::train::error::{Result, TrainError};
 use crate::train::guard::{Guard, Verdict};
 use crate::train::interrupt;
 use crate::train::observer::Observer;
+use crate::train::probe::Probe;
 
 /// What a finished session leaves.
 #[derive(Clone, Debug)]
@@ -47,6 +48,8 @@ pub(crate) struct Session<'d, F: Float> {
     pub(super) progress: Progress,
     pub(super) epochs: Vec<EpochRecord>,
     pub(super) total_steps: u64,
+    /// The probes, when `probe.every > 0`.
+    pub(super) probe: Option<Probe>,
 }
 
 /// How a session begins.
@@ -104,6 +107,11 @@ impl<'d, F: Float> Session<'d, F> {
                 return Err(self.interrupt()?);
             }
             let step = self.progress.step + 1;
+            let previous = self
+                .probe
+                .as_ref()
+                .filter(|p| p.due(step) && p.needs_previous())
+                .map(|_| self.params.clone());
             let started = Instant::now();
             let verdict = guard.step(&mut *self.opt, &mut self.params, &mut self.oracle)?;
             // A failed device product was recomputed on the CPU, so this step is sound; stop before the next one
@@ -120,6 +128,19 @@ impl<'d, F: Float> Session<'d, F> {
                 .append_step(&record)
                 .map_err(TrainError::io(self.dir.path().join(files::STEPS)))?;
             observer.step(&record);
+            // After the step's record and before a checkpoint, so that a checkpoint covers the probes up to it.
+            if let Some(probe) = self.probe.as_ref().filter(|p| p.due(step)) {
+                let (line, direction) =
+                    probe.run(step, &self.oracle, &self.params, previous.as_deref())?;
+                let named = self.names.iter().cloned().zip(direction).collect();
+                save_params(
+                    self.dir.path().join(files::PROBE_DIRECTION),
+                    &Params::new(named)?,
+                )?;
+                self.dir
+                    .append_probe(&line)
+                    .map_err(TrainError::io(self.dir.path().join(files::PROBES)))?;
+            }
             if let Verdict::Rejected {
                 reason,
                 give_up,

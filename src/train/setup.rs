@@ -22,6 +22,7 @@ use crate::train::config::TrainConfig;
 use crate::train::data::RunData;
 use crate::train::error::{Result, TrainError};
 use crate::train::identity::new_run_id;
+use crate::train::probe::Probe;
 use crate::train::restore::{check_identity, restore};
 use crate::train::session::{Session, Start};
 
@@ -43,6 +44,12 @@ impl<'d, F: Float> Session<'d, F> {
         let named = partition.named_groups(&model)?;
         let groups = oracle.groups(&partition)?;
         let names = oracle.names().to_vec();
+        let probe = Probe::new(
+            &config.probe,
+            config.newton.lambda_int,
+            data,
+            groups.clone(),
+        )?;
         let mut opt = build::optimizer::<F>(config, oracle.layout(), groups, steps_per_epoch)?;
         let mut params = oracle.initial_params::<F>(config.seed);
         let mut info = run_info(config, &model, &named, steps_per_epoch);
@@ -59,6 +66,9 @@ impl<'d, F: Float> Session<'d, F> {
             }
             Start::Fresh => create(claim, config, &mut info)?,
         };
+        if let Some(p) = &probe {
+            p.save_set(dir.path())?;
+        }
         Ok(Self {
             config,
             model,
@@ -72,6 +82,7 @@ impl<'d, F: Float> Session<'d, F> {
             progress,
             epochs,
             total_steps,
+            probe,
         })
     }
 }
@@ -189,6 +200,8 @@ fn reopen<F: Float>(
         }
     })?;
     // Only now, with the checkpoint accepted, may the run's files change.
+    dir.cut_probes(progress.step)
+        .map_err(TrainError::io(run_dir.join(files::PROBES)))?;
     if rewrite_config {
         let path = run_dir.join(files::CONFIG);
         write_atomic(&path, config.to_toml().as_bytes()).map_err(TrainError::io(path))?;

@@ -6,7 +6,9 @@ use jetnewton_engine::{Float, Tensor};
 
 use crate::error::{NetsError, Result};
 use crate::models::Model;
-use crate::safetensors_io::file::{check_names, floats, ints, parse, read, view};
+use crate::safetensors_io::file::{
+    check_names, floats, ints, parse, read, serialize, view, write_atomic, RawTensor,
+};
 
 /// A batch read from a file: inputs and labels.
 #[derive(Clone, Debug, PartialEq)]
@@ -74,4 +76,19 @@ impl<F: Float> BatchData<F> {
             .collect::<Result<Vec<usize>>>()?;
         Ok(BatchData { x, y })
     }
+}
+
+/// Writes a batch as [`load_batch`] reads it: `x` in its own precision and `y` as `I64` labels, atomically.
+pub fn save_batch<F: Float>(path: impl AsRef<Path>, x: &Tensor<F>, labels: &[usize]) -> Result<()> {
+    let path = path.as_ref();
+    let y = RawTensor {
+        dtype: safetensors::Dtype::I64,
+        shape: vec![labels.len()],
+        bytes: labels
+            .iter()
+            .flat_map(|&l| (l as i64).to_le_bytes())
+            .collect(),
+    };
+    let raws = vec![("x".to_string(), RawTensor::of(x)), ("y".to_string(), y)];
+    write_atomic(path, &serialize(path, &raws)?)
 }

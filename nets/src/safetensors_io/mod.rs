@@ -12,7 +12,7 @@ mod finite;
 mod tests;
 mod weights;
 
-pub use batch::{load_batch, BatchData};
+pub use batch::{load_batch, save_batch, BatchData};
 pub use file::{RawTensor, StoreDtype};
 pub use finite::{check_finite_params, check_finite_tensor};
 pub use weights::{load_direction, load_params, save_params, save_params_as};
