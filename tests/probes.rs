@@ -113,6 +113,25 @@ fn probes_match_summaries_and_leave_the_trajectory_alone() {
                 "{direction}: hbar {g} vs {w}"
             );
         }
+        // The paper's figures 1 and 2b along this SGD run: hbar of the first and last probes, η* over steps.
+        let out = jetnewton(&["report", dir.to_str().unwrap()]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        for picture in [
+            "probe-eta.png",
+            "probe-hbar-step-000003.png",
+            "probe-hbar-step-000006.png",
+        ] {
+            let path = dir.join("plots").join(picture);
+            assert!(
+                std::fs::metadata(&path).is_ok_and(|m| m.len() > 1000),
+                "{}",
+                path.display()
+            );
+        }
     }
 }
 

@@ -15,10 +15,61 @@ use crate::run::records::GroupKind;
 /// Groups named in the legend at most; beyond, every k-th is named and the colour map tells the rest.
 const MAX_NAMED: usize = 16;
 
+/// What tells the two η pictures apart.
+struct EtaPicture {
+    file: &'static str,
+    caption: String,
+    x_desc: &'static str,
+    y_desc: &'static str,
+    x_max: f64,
+}
+
 /// Draws `eta.png` into `out`, or nothing (`None`) for a run without η (an optimiser other than Method 1).
 pub(crate) fn plot_eta(run: &Run, label: &str, out: &Path) -> Result<Option<PathBuf>, ReportError> {
-    let per_epoch = eta_per_epoch(run);
-    let groups = per_epoch.values().map(Vec::len).max().unwrap_or(0);
+    let series: Vec<(f64, Vec<f64>)> = eta_per_epoch(run)
+        .into_iter()
+        .map(|(epoch, eta)| (f64::from(epoch), eta))
+        .collect();
+    let picture = EtaPicture {
+        file: "eta.png",
+        caption: format!("η per group: {label}"),
+        x_desc: "epoch",
+        y_desc: "η, mean over the epoch's steps",
+        x_max: last_epoch(run),
+    };
+    draw_eta(run, &series, picture, out)
+}
+
+/// Draws `probe-eta.png` into `out`: η* of each probe per group over the steps (the paper's figure 2b, along
+/// any optimiser's training), or nothing for a run without probes.
+pub(crate) fn plot_probe_eta(
+    run: &Run,
+    label: &str,
+    out: &Path,
+) -> Result<Option<PathBuf>, ReportError> {
+    let series: Vec<(f64, Vec<f64>)> = run
+        .probes
+        .iter()
+        .filter_map(|p| p.eta.clone().map(|eta| (p.step as f64, eta)))
+        .collect();
+    let picture = EtaPicture {
+        file: "probe-eta.png",
+        caption: format!("η* on the probe set per group: {label}"),
+        x_desc: "step",
+        y_desc: "η* (probes)",
+        x_max: run.probes.last().map_or(1.0, |p| p.step as f64),
+    };
+    draw_eta(run, &series, picture, out)
+}
+
+/// Draws η per group over `series` (`x`, η per group), or nothing when it holds no η.
+fn draw_eta(
+    run: &Run,
+    series: &[(f64, Vec<f64>)],
+    picture: EtaPicture,
+    out: &Path,
+) -> Result<Option<PathBuf>, ReportError> {
+    let groups = series.iter().map(|(_, eta)| eta.len()).max().unwrap_or(0);
     if groups == 0 {
         return Ok(None);
     }
@@ -26,7 +77,7 @@ pub(crate) fn plot_eta(run: &Run, label: &str, out: &Path) -> Result<Option<Path
         .map(|g| run.info.groups.get(g).map(|info| info.kind))
         .collect();
     let any_bias = kinds.contains(&Some(GroupKind::Bias));
-    let radius = (per_epoch.len() <= 40).then_some(3);
+    let radius = (series.len() <= 40).then_some(3);
     let mut curves = Vec::new();
     let mut legend = Vec::new();
     let stride = groups.div_ceil(MAX_NAMED);
@@ -37,9 +88,9 @@ pub(crate) fn plot_eta(run: &Run, label: &str, out: &Path) -> Result<Option<Path
         } else {
             Dash::Solid
         };
-        let points = per_epoch
+        let points = series
             .iter()
-            .filter_map(|(&epoch, eta)| eta.get(g).map(|&v| (f64::from(epoch), v)))
+            .filter_map(|(x, eta)| eta.get(g).map(|&v| (*x, v)))
             .collect();
         curves.push(Curve {
             points,
@@ -72,19 +123,19 @@ pub(crate) fn plot_eta(run: &Run, label: &str, out: &Path) -> Result<Option<Path
     let y = eta_axis(&values);
     let hidden = y.scale == Scale::Log && values.iter().any(|&v| v.is_finite() && v <= 0.0);
     let caption = if hidden {
-        format!("η per group: {label} (values ≤ 0 left out)")
+        format!("{} (values ≤ 0 left out)", picture.caption)
     } else {
-        format!("η per group: {label}")
+        picture.caption
     };
     let panel = LinePanel {
         caption,
-        x_desc: "epoch".into(),
-        y_desc: "η, mean over the epoch's steps".into(),
-        x: ValueAxis::linear(0.0, last_epoch(run)),
+        x_desc: picture.x_desc.into(),
+        y_desc: picture.y_desc.into(),
+        x: ValueAxis::linear(0.0, picture.x_max),
         y,
         curves,
     };
-    render_panel(&out.join("eta.png"), &panel, &legend).map(Some)
+    render_panel(&out.join(picture.file), &panel, &legend).map(Some)
 }
 
 /// η per epoch: the epoch records' means, or, for a run whose epoch records carry none (one stopped within its

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use serde::de::DeserializeOwned;
 
 use super::error::ReportError;
-use crate::run::records::{EpochRecord, HbarSnapshot, RunInfo, StepRecord};
+use crate::run::records::{EpochRecord, HbarSnapshot, ProbeRecord, RunInfo, StepRecord};
 
 /// The file names inside a run directory (see the table in [`crate::run::records`]).
 pub use crate::run::dir::files;
@@ -27,6 +27,8 @@ pub struct Run {
     pub epochs: Vec<EpochRecord>,
     /// The epochs that have an hbar snapshot, ascending.
     pub hbar_epochs: Vec<u32>,
+    /// `probes.jsonl`, by step (empty for a run without probes).
+    pub probes: Vec<ProbeRecord>,
 }
 
 impl Run {
@@ -61,12 +63,16 @@ impl Run {
             u64::from(e.epoch)
         });
         let hbar_epochs = list_snapshots(&dir.join(files::HBAR_DIR))?;
+        let probes = last_by_key(read_jsonl(&dir.join(files::PROBES))?, |p: &ProbeRecord| {
+            p.step
+        });
         Ok(Self {
             dir: dir.to_path_buf(),
             info,
             steps,
             epochs,
             hbar_epochs,
+            probes,
         })
     }
 

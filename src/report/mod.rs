@@ -77,6 +77,8 @@ pub fn plot_run(run_dir: &Path, out: &Path) -> Result<Vec<PathBuf>, ReportError>
         out,
     )?);
     written.extend(hbar::plot_hbar(&run, &label, out)?);
+    written.extend(eta::plot_probe_eta(&run, &label, out)?);
+    written.extend(hbar::plot_probe_hbar(&run, &label, out)?);
     Ok(written)
 }
 

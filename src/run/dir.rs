@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::run::atomic::write_atomic;
-use crate::run::records::{EpochRecord, HbarSnapshot, RunInfo, StepRecord};
+use crate::run::records::{EpochRecord, HbarSnapshot, ProbeRecord, RunInfo, StepRecord};
 
 /// An open run directory. Record files are appended to (a line per record, flushed at each line so that `tail
 /// -f` follows); [`RunDir::sync`] makes them durable, and a checkpoint remembers their lengths so that a resumed
@@ -131,7 +131,7 @@ impl RunDir {
     }
 
     /// Appends a probe's line to `probes.jsonl` (opened for each probe: probes are rare).
-    pub fn append_probe(&mut self, line: &serde_json::Value) -> std::io::Result<()> {
+    pub fn append_probe(&mut self, line: &ProbeRecord) -> std::io::Result<()> {
         let file = OpenOptions::new()
             .create(true)
             .append(true)

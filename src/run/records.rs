@@ -196,3 +196,32 @@ pub struct HbarSnapshot {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub hbar_inv: Option<Vec<Vec<f64>>>,
 }
+
+/// One line of `probes.jsonl` (`train --probe-every N`): the summaries on the fixed probe set at a step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProbeRecord {
+    /// The step after which the probe was taken.
+    pub step: u64,
+    /// The loss on the probe set.
+    pub loss: f64,
+    /// `gbar` per group.
+    pub gbar: Vec<f64>,
+    /// `hbar`, S×S.
+    pub hbar: Vec<Vec<f64>>,
+    /// `hbar⁻¹`, when `hbar` is invertible.
+    #[serde(default)]
+    pub hbar_inv: Option<Vec<Vec<f64>>>,
+    /// diag D³ per group.
+    pub d3: Vec<f64>,
+    /// η* per group for the probe's λ_int (`None` when the solver refused the summaries).
+    #[serde(default)]
+    pub eta: Option<Vec<f64>>,
+    /// The solver's outcome (`{"status", "outcome", …}`).
+    pub solver: serde_json::Value,
+    /// `update` or `gradient`.
+    pub direction: String,
+    /// Samples of the probe set.
+    pub samples: usize,
+    /// Seconds the probe took (not counted in the step's wall time).
+    pub seconds: f64,
+}

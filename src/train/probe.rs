@@ -13,11 +13,11 @@ use jetnewton_engine::{Float, Tensor};
 use jetnewton_nets::data::{Batch, Dataset};
 use jetnewton_nets::save_batch;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use crate::eta::eta_json;
 use crate::oracle::ModelOracle;
 use crate::run::dir::files;
+use crate::run::records::ProbeRecord;
 use crate::train::data::RunData;
 use crate::train::error::{Result, TrainError};
 use crate::train::inverse::invert;
@@ -197,7 +197,7 @@ impl Probe {
         oracle: &ModelOracle<'_>,
         params: &[Tensor<F>],
         previous: Option<&[Tensor<F>]>,
-    ) -> Result<(Value, Vec<Tensor<F>>)> {
+    ) -> Result<(ProbeRecord, Vec<Tensor<F>>)> {
         let started = Instant::now();
         let direction: Vec<Tensor<F>> = match (self.direction, previous) {
             (ProbeDirection::Update, Some(before)) => before
@@ -212,22 +212,23 @@ impl Probe {
         };
         let s = oracle.summaries_on(params, &direction, &self.groups, &self.batch)?;
         let (eta, solver) = eta_json(&s, self.lambda_int);
-        let line = json!({
-            "step": step,
-            "loss": s.loss,
-            "gbar": s.gbar,
-            "hbar": s.hbar,
-            "hbar_inv": invert(&s.hbar),
-            "d3": s.d3,
-            "eta": eta,
-            "solver": solver,
-            "direction": match self.direction {
+        let line = ProbeRecord {
+            step,
+            loss: s.loss,
+            hbar_inv: invert(&s.hbar),
+            gbar: s.gbar,
+            hbar: s.hbar,
+            d3: s.d3,
+            eta: serde_json::from_value(eta).unwrap_or(None),
+            solver,
+            direction: match self.direction {
                 ProbeDirection::Update => "update",
                 ProbeDirection::Gradient => "gradient",
-            },
-            "samples": self.batch.len(),
-            "seconds": started.elapsed().as_secs_f64(),
-        });
+            }
+            .into(),
+            samples: self.batch.len(),
+            seconds: started.elapsed().as_secs_f64(),
+        };
         Ok((line, direction))
     }
 }

@@ -1,5 +1,6 @@
 //! `hbar-epoch-NNNN.png`: hbar and hbar⁻¹ at initialisation and at the best epoch (the paper's figures 1 and
-//! 3a), weights first then biases, cut into weight-weight, weight-bias and bias-bias blocks.
+//! 3a), and `probe-hbar-step-NNNNNN.png` of the first and last probes, weights first then biases, cut into
+//! weight-weight, weight-bias and bias-bias blocks.
 
 pub mod blocks;
 mod heatmap;
@@ -35,7 +36,40 @@ pub(crate) fn plot_hbar(run: &Run, label: &str, out: &Path) -> Result<Vec<PathBu
             "{label}: hbar at epoch {epoch}, step {} ({why})",
             snapshot.step
         );
-        written.push(draw_snapshot(run, &snapshot, epoch, title, out)?);
+        let file = format!("hbar-epoch-{epoch:04}.png");
+        written.push(draw_snapshot(run, &snapshot, &file, title, out)?);
+    }
+    Ok(written)
+}
+
+/// Draws hbar and hbar⁻¹ of the first and the last probe (`probe-hbar-step-NNNNNN.png`: the paper's figure 1
+/// along any optimiser's training, on the fixed probe set); nothing for a run without probes.
+pub(crate) fn plot_probe_hbar(
+    run: &Run,
+    label: &str,
+    out: &Path,
+) -> Result<Vec<PathBuf>, ReportError> {
+    let mut chosen: Vec<_> = run.probes.first().into_iter().collect();
+    chosen.extend(run.probes.last().filter(|_| run.probes.len() > 1));
+    let mut written = Vec::new();
+    for probe in chosen {
+        let snapshot = HbarSnapshot {
+            epoch: 0,
+            step: probe.step,
+            hbar: probe.hbar.clone(),
+            hbar_inv: probe.hbar_inv.clone(),
+        };
+        check_snapshot(
+            run,
+            &snapshot,
+            &run.dir.join(crate::run::dir::files::PROBES),
+        )?;
+        let title = format!(
+            "{label}: hbar on the probe set ({} samples, {} direction) after step {}",
+            probe.samples, probe.direction, probe.step
+        );
+        let file = format!("probe-hbar-step-{:06}.png", probe.step);
+        written.push(draw_snapshot(run, &snapshot, &file, title, out)?);
     }
     Ok(written)
 }
@@ -106,11 +140,11 @@ fn group_labels(groups: &[GroupInfo]) -> Vec<String> {
         .collect()
 }
 
-/// Draws one snapshot to `out/hbar-epoch-NNNN.png`.
+/// Draws one snapshot to `out/file`.
 fn draw_snapshot(
     run: &Run,
     snapshot: &HbarSnapshot,
-    epoch: u32,
+    file: &str,
     title: String,
     out: &Path,
 ) -> Result<PathBuf, ReportError> {
@@ -136,7 +170,7 @@ fn draw_snapshot(
         named,
         widest_label(&map.labels),
     );
-    let path = out.join(format!("hbar-epoch-{epoch:04}.png"));
+    let path = out.join(file);
     render_png(&path, layout.size, |root| draw(root, &map, &layout))
 }
 
