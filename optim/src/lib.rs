@@ -41,7 +41,8 @@ pub use jetnewton_engine::{Float, Graph, NodeId, Tensor};
 pub use kfac::{Kfac, KfacConfig, KfacGradient, KfacLayerStats};
 pub use layout::ParamLayout;
 pub use method1::{
-    AdaptiveConfig, EtaUpdate, Method1, Method1Config, Method1Report, Schedule, SummariesReport,
+    AdamMoments, AdaptiveConfig, DirectionRule, EtaUpdate, Method1, Method1Config, Method1Report,
+    Schedule, SummariesReport,
 };
 pub use optimizer::{Optimizer, StepReport};
 pub use oracle::{engine_gradient, engine_loss, engine_summaries, Oracle};

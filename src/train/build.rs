@@ -18,6 +18,7 @@ pub fn method1_config(config: &TrainConfig, steps_per_epoch: usize) -> Method1Co
     m.solver.lambda_int = n.lambda_int;
     m.period = n.period;
     m.grad_momentum = n.grad_momentum;
+    m.direction = n.direction.rule();
     m.eta_momentum = n.eta_momentum;
     m.positive_part = n.positive_part;
     m.scheduler = (n.patience > 0).then(|| PlateauConfig {

@@ -119,6 +119,39 @@ pub struct NewtonConfig {
     pub schedule: ScheduleKind,
     /// Solve with the mean of the last `summary_average` summaries (1: no averaging).
     pub summary_average: usize,
+    /// Algorithm 1's direction `u_t`: `"momentum"` of the gradients (algorithm 4's, the default), `"gradient"`, or
+    /// `"adam"` (Adam's update at unit learning rate, as the reference code's updater). Left out of the file when
+    /// the default, so that runs made before the setting existed keep their identity.
+    #[serde(skip_serializing_if = "DirectionKind::is_momentum")]
+    pub direction: DirectionKind,
+}
+
+/// `newton.direction`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DirectionKind {
+    /// `ũ_t = μ_g ũ_{t−1} + (1 − μ_g) g_t`.
+    #[default]
+    Momentum,
+    /// `ũ_t = g_t`.
+    Gradient,
+    /// Adam's update at unit learning rate.
+    Adam,
+}
+
+impl DirectionKind {
+    fn is_momentum(&self) -> bool {
+        *self == Self::Momentum
+    }
+
+    /// The optimiser's rule.
+    pub fn rule(self) -> jetnewton_optim::DirectionRule {
+        match self {
+            Self::Momentum => jetnewton_optim::DirectionRule::Momentum,
+            Self::Gradient => jetnewton_optim::DirectionRule::Gradient,
+            Self::Adam => jetnewton_optim::DirectionRule::Adam,
+        }
+    }
 }
 
 /// Method 1's schedule of `λ_int` and `λ_t` (`newton.schedule`).
@@ -153,6 +186,7 @@ impl Default for NewtonConfig {
             threshold: plateau.threshold,
             schedule: ScheduleKind::Paper,
             summary_average: 1,
+            direction: DirectionKind::Momentum,
         }
     }
 }

@@ -1,5 +1,6 @@
 //! [`Method1Config`]: the hyper-parameters of algorithm 4, with the paper's defaults (tables 2 and 3).
 
+use super::direction::DirectionRule;
 use crate::error::{OptimError, Result};
 use crate::optimizer::{check_lr, check_unit};
 use crate::plateau::PlateauConfig;
@@ -178,8 +179,10 @@ impl AdaptiveConfig {
 pub struct Method1Config {
     /// Initial step size `λ_1` (0.1).
     pub lr: f64,
-    /// Momentum `μ_g` of the direction `ũ` on the gradients (0.9).
+    /// Momentum `μ_g` of the direction `ũ` on the gradients (0.9), with [`DirectionRule::Momentum`].
     pub grad_momentum: f64,
+    /// How the direction `ũ` is formed from the gradients (algorithm 4's momentum by default).
+    pub direction: DirectionRule,
     /// `τ`: the summaries are recomputed at step 1 and then every `τ` steps (10).
     pub period: usize,
     /// Momentum `μ_η` on the step sizes `(η)₊` (0.5).
@@ -208,6 +211,7 @@ impl Method1Config {
         Self {
             lr: 0.1,
             grad_momentum: 0.9,
+            direction: DirectionRule::Momentum,
             period: 10,
             eta_momentum: 0.5,
             solver: CubicParams::default(),

@@ -26,12 +26,14 @@
 
 mod average;
 mod config;
+mod direction;
 mod report;
 mod state;
 mod step;
 mod step_size;
 
 pub use config::{AdaptiveConfig, Method1Config, Schedule};
+pub use direction::{AdamMoments, DirectionRule};
 pub use report::{EtaUpdate, Method1Report, SummariesReport};
 
 use jetnewton_engine::{Float, Tensor};
@@ -124,6 +126,8 @@ pub struct Method1<F: Float> {
     average: Option<SummaryAverage>,
     /// The current period's start and displacement, with the adaptive schedule once summaries have succeeded.
     period: Option<Period>,
+    /// Adam's moments, with [`DirectionRule::Adam`] after the first step.
+    moments: Option<AdamMoments<F>>,
 }
 
 impl<F: Float> Method1<F> {
@@ -152,6 +156,7 @@ impl<F: Float> Method1<F> {
             eta: None,
             schedule,
             period: None,
+            moments: None,
         })
     }
 

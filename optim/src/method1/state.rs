@@ -2,6 +2,7 @@
 
 use jetnewton_engine::Float;
 
+use super::direction::{AdamMoments, DirectionRule};
 use super::step_size::Period;
 use super::{Method1, Schedule};
 use crate::error::{OptimError, Result};
@@ -14,12 +15,15 @@ const AVERAGE: &str = "average/";
 const PERIOD_LOSS: &str = "period/loss";
 const PERIOD_GBAR: &str = "period/gbar";
 const PERIOD_DISPLACEMENT: &str = "period/displacement";
+const ADAM_M: &str = "adam_m";
+const ADAM_V: &str = "adam_v";
 
 impl<F: Float> Method1<F> {
     /// `step`, `lr` (`λ_t`), the direction `ũ` as `direction/{name}`, `η̃` as the tensor `eta` of shape `[S]`
     /// once defined, the scheduler's bookkeeping under `scheduler/`, `lambda_int` with the adaptive schedule, and
     /// the summaries being averaged under `average/` when `summary_average > 1`, and the adaptive schedule's
-    /// current period under `period/` (its start's loss, `gbar` and its displacement so far) once it has one.
+    /// current period under `period/` (its start's loss, `gbar` and its displacement so far) once it has one, and
+    /// Adam's moments as `adam_m/{name}`, `adam_v/{name}` with [`DirectionRule::Adam`].
     pub(super) fn save(&self) -> OptimizerState {
         let mut s = OptimizerState::new(KIND);
         s.set_scalar("step", self.step as f64);
@@ -36,6 +40,10 @@ impl<F: Float> Method1<F> {
         }
         if let Some(average) = &self.average {
             average.save(&mut s, AVERAGE);
+        }
+        if let Some(m) = &self.moments {
+            s.set_buffers(ADAM_M, self.layout.names(), &m.m);
+            s.set_buffers(ADAM_V, self.layout.names(), &m.v);
         }
         if let Some(p) = &self.period {
             s.set_scalar(PERIOD_LOSS, p.loss);
@@ -91,7 +99,17 @@ impl<F: Float> Method1<F> {
         } else {
             None
         };
+        let moments = if self.config.direction == DirectionRule::Adam && step > 0 {
+            let (names, shapes) = (self.layout.names(), self.layout.shapes());
+            Some(AdamMoments {
+                m: r.buffers(ADAM_M, names, shapes)?,
+                v: r.buffers(ADAM_V, names, shapes)?,
+            })
+        } else {
+            None
+        };
         r.finish()?;
+        self.moments = moments;
         self.period = period;
         self.lambda_int = lambda_int;
         self.average = average;

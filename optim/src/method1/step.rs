@@ -4,6 +4,7 @@ use jetnewton_engine::summaries::Summaries;
 use jetnewton_engine::{Float, Tensor};
 
 use super::average::{Model, SummaryAverage};
+use super::direction::next_direction;
 use super::report::{EtaUpdate, Method1Report, SummariesReport};
 use super::step_size::Period;
 use super::{AdaptiveConfig, Method1, Schedule};
@@ -54,7 +55,14 @@ impl<F: Float> Method1<F> {
         let (loss, grads) = checked_gradient(&self.layout, params, oracle)?;
         let t = self.step + 1;
         let prev = (self.step > 0).then_some(self.direction.as_slice());
-        let direction = momentum_tensors(self.config.grad_momentum, grads, prev);
+        let (direction, moments) = next_direction(
+            self.config.direction,
+            self.config.grad_momentum,
+            t,
+            grads,
+            prev,
+            self.moments.as_ref(),
+        );
         let recompute = self.eta.is_none() || (t - 1) % self.config.period as u64 == 0;
         let mut average = self.average.clone();
         let mut trial = Trial::untried(self.lambda_int);
@@ -104,6 +112,7 @@ impl<F: Float> Method1<F> {
         let next_lr = schedule.as_mut().and_then(|s| s.observe(loss, lr));
         self.step = t;
         self.direction = direction;
+        self.moments = moments;
         self.eta.clone_from(&eta);
         self.schedule = schedule;
         self.average = average;
