@@ -129,18 +129,7 @@ impl<'d, F: Float> Session<'d, F> {
                 .map_err(TrainError::io(self.dir.path().join(files::STEPS)))?;
             observer.step(&record);
             // After the step's record and before a checkpoint, so that a checkpoint covers the probes up to it.
-            if let Some(probe) = self.probe.as_ref().filter(|p| p.due(step)) {
-                let (line, direction) =
-                    probe.run(step, &self.oracle, &self.params, previous.as_deref())?;
-                let named = self.names.iter().cloned().zip(direction).collect();
-                save_params(
-                    self.dir.path().join(files::PROBE_DIRECTION),
-                    &Params::new(named)?,
-                )?;
-                self.dir
-                    .append_probe(&line)
-                    .map_err(TrainError::io(self.dir.path().join(files::PROBES)))?;
-            }
+            self.probe_after(step, previous.as_deref())?;
             if let Verdict::Rejected {
                 reason,
                 give_up,
@@ -168,6 +157,21 @@ impl<'d, F: Float> Session<'d, F> {
             }
         }
         self.finish()
+    }
+
+    /// The probe of step `step`, when one is due: its line in `probes.jsonl` and its direction saved
+    /// (`previous`: the parameters before the step).
+    fn probe_after(&mut self, step: u64, previous: Option<&[Tensor<F>]>) -> Result<()> {
+        let Some(probe) = self.probe.as_ref().filter(|p| p.due(step)) else {
+            return Ok(());
+        };
+        let (line, direction) = probe.run(step, &self.oracle, &self.params, previous)?;
+        let named = self.names.iter().cloned().zip(direction).collect();
+        let path = self.dir.path().join(files::PROBE_DIRECTION);
+        save_params(path, &Params::new(named)?)?;
+        self.dir
+            .append_probe(&line)
+            .map_err(TrainError::io(self.dir.path().join(files::PROBES)))
     }
 
     /// Stops a run the guard gave up on: checkpoints the restored last good state and marks the run diverged,

@@ -65,42 +65,26 @@ impl<F: Float> Method1<F> {
         );
         let recompute = self.eta.is_none() || (t - 1) % self.config.period as u64 == 0;
         let mut average = self.average.clone();
-        let mut trial = Trial::untried(self.lambda_int);
-        let mut lr = self.lr;
-        let mut period = self.period.clone();
-        let mut period_ratio = None;
-        let (eta, summaries) = if recompute {
-            // The period that ends here is judged before new summaries replace its minibatch.
-            if let (Schedule::Adaptive(a), Some(p)) = (&self.config.schedule, &period) {
-                period_ratio = p.ratio(params, oracle)?;
-                if let Some(r) = period_ratio {
-                    lr = a.adapt_lr(lr, self.config.lr, r);
-                }
-            }
-            let summaries = oracle.summaries(params, &direction, &self.groups)?;
-            self.check_summaries(&summaries)?;
-            if t == 1 {
-                self.check_oracle(params, oracle)?;
-            }
-            let model = self.model(&summaries, average.as_mut());
-            let (eta, update) = match (&self.config.schedule, &model) {
-                (Schedule::Adaptive(a), Some(m)) => {
-                    let (eta, update, tried) =
-                        self.adaptive_eta(a, m, summaries.loss, lr, params, &direction, oracle)?;
-                    trial = tried;
-                    (eta, update)
-                }
-                _ => self.new_eta(model.as_ref(), self.lambda_int),
-            };
-            period = match (&self.config.schedule, &model) {
-                (Schedule::Adaptive(_), Some(_)) => {
-                    Some(Period::start(summaries.loss, &summaries.gbar))
-                }
-                _ => None,
-            };
-            (eta, Some(SummariesReport { summaries, update }))
+        let (eta, summaries, lr, trial, mut period, period_ratio) = if recompute {
+            let r = self.recompute(t, params, &direction, &mut average, oracle)?;
+            (
+                r.eta,
+                Some(r.report),
+                r.lr,
+                r.trial,
+                r.period,
+                r.period_ratio,
+            )
         } else {
-            (self.eta.clone(), None)
+            let untried = Trial::untried(self.lambda_int);
+            (
+                self.eta.clone(),
+                None,
+                self.lr,
+                untried,
+                self.period.clone(),
+                None,
+            )
         };
         if let Some(eta) = &eta {
             self.apply(params, &direction, lr, eta);
@@ -135,6 +119,57 @@ impl<F: Float> Method1<F> {
                 rejected: trial.rejected,
                 trials: trial.trials,
             }),
+        })
+    }
+
+    /// New summaries at step `t` and what they decide: the adaptive schedule first judges the period that ends
+    /// here (its ratio steers `λ_t`) before the new summaries replace its minibatch, then `η̃` is solved for
+    /// (with trials under the adaptive schedule) and a new period starts.
+    fn recompute(
+        &self,
+        t: u64,
+        params: &[Tensor<F>],
+        direction: &[Tensor<F>],
+        average: &mut Option<SummaryAverage>,
+        oracle: &mut dyn Oracle<F>,
+    ) -> Result<Recomputed> {
+        let mut lr = self.lr;
+        let mut period_ratio = None;
+        if let (Schedule::Adaptive(a), Some(p)) = (&self.config.schedule, &self.period) {
+            period_ratio = p.ratio(params, oracle)?;
+            if let Some(r) = period_ratio {
+                lr = a.adapt_lr(lr, self.config.lr, r);
+            }
+        }
+        let summaries = oracle.summaries(params, direction, &self.groups)?;
+        self.check_summaries(&summaries)?;
+        if t == 1 {
+            self.check_oracle(params, oracle)?;
+        }
+        let model = self.model(&summaries, average.as_mut());
+        let mut trial = Trial::untried(self.lambda_int);
+        let (eta, update) = match (&self.config.schedule, &model) {
+            (Schedule::Adaptive(a), Some(m)) => {
+                let (eta, update, tried) =
+                    self.adaptive_eta(a, m, summaries.loss, lr, params, direction, oracle)?;
+                trial = tried;
+                (eta, update)
+            }
+            _ => self.new_eta(model.as_ref(), self.lambda_int),
+        };
+        let period = match (&self.config.schedule, &model) {
+            (Schedule::Adaptive(_), Some(_)) => {
+                Some(Period::start(summaries.loss, &summaries.gbar))
+            }
+            _ => None,
+        };
+        Ok(Recomputed {
+            eta,
+            report: SummariesReport { summaries, update },
+            lr,
+            trial,
+            period,
+            period_ratio,
         })
     }
 
@@ -343,6 +378,17 @@ impl<F: Float> Method1<F> {
     fn with_momentum(&self, eta: Vec<f64>) -> Vec<f64> {
         momentum_eta(self.config.eta_momentum, eta, self.eta.as_deref())
     }
+}
+
+/// What recomputing the summaries decided ([`Method1::recompute`]).
+struct Recomputed {
+    eta: Option<Vec<f64>>,
+    report: SummariesReport,
+    /// `λ_t` for this step (steered by the ended period's ratio under the adaptive schedule).
+    lr: f64,
+    trial: Trial,
+    period: Option<Period>,
+    period_ratio: Option<f64>,
 }
 
 /// What the adaptive schedule's trials gave.
