@@ -81,6 +81,20 @@ pub trait Op<F: Float>: Debug + Send + Sync {
     }
 }
 
-/// Tensors an op may keep between the group passes of one summaries computation (for one node and one input):
-/// products of order-0 values with a parameter's direction, which every group would otherwise recompute.
-pub type ContractCache<F> = Vec<Option<Tensor<F>>>;
+/// Tensors a bilinear op `y = B(a, b)` keeps between the group passes of one summaries computation (for one node
+/// and its contracted input `b`, whose direction is `v`): the two products of order-0 values with `v`, which every
+/// group would otherwise recompute.
+#[derive(Clone, Debug)]
+pub struct ContractCache<F: Float> {
+    /// `P = B(a₀, v)`: the forward product of the other input's value with the direction (shared with the
+    /// forward jet's split, see [`crate::jet::forward_jets_shared`]).
+    pub p: Option<Tensor<F>>,
+    /// `Q = B_aᵀ(gy₀, v)`: the adjoint product of the order-0 cotangent with the direction.
+    pub q: Option<Tensor<F>>,
+}
+
+impl<F: Float> Default for ContractCache<F> {
+    fn default() -> Self {
+        Self { p: None, q: None }
+    }
+}

@@ -354,7 +354,7 @@ fn check_jet_vjps(cs: &ConvCase) {
         // with other higher coefficients and the same order-0 values. Same sums regrouped: 1e-12 relative.
         for (slot, shape) in [(0, &sa), (1, &sb)] {
             let v = random(&mut rng, shape);
-            let mut cache = Vec::new();
+            let mut cache = jetnewton_engine::ContractCache::default();
             for s in [1.0, -3.0] {
                 let ins = [line(&a, &da.scale(s)), line(&b, &db.scale(s))];
                 let ins = [&ins[0], &ins[1]];

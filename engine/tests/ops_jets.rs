@@ -318,7 +318,7 @@ proptest! {
         let gy0 = uniform(&mut rng, y0.shape(), -1.0, 1.0);
         for slot in 0..case.inputs.len() {
             let v = uniform(&mut rng, case.inputs[slot].shape(), -1.0, 1.0);
-            let mut cache = Vec::new();
+            let mut cache = jetnewton_engine::ContractCache::default();
             for pass in 0..2 {
                 let x_jets: Vec<Jet<f64>> =
                     case.inputs.iter().map(|x| jet_of(x, &random_curve(&mut rng, x, k))).collect();

@@ -55,6 +55,42 @@ pub(crate) fn plot_metrics(
     if runs.iter().all(|r| r.epochs.is_empty()) {
         return Ok(None);
     }
+    let (losses, accuracies, legend) = metric_curves(runs, labels);
+    let x = ValueAxis::linear(0.0, runs.iter().map(last_epoch).fold(0.0, f64::max));
+    let loss_panel = LinePanel {
+        caption: "Loss at end of epoch".into(),
+        x_desc: "epoch".into(),
+        y_desc: "loss (cross-entropy)".into(),
+        x: x.clone(),
+        y: ValueAxis::fit(
+            losses.iter().flat_map(|c| c.points.iter().map(|p| p.1)),
+            true,
+        ),
+        curves: losses,
+    };
+    let accuracy_panel = LinePanel {
+        caption: "Accuracy at end of epoch".into(),
+        x_desc: "epoch".into(),
+        y_desc: "accuracy (%)".into(),
+        x,
+        y: percent_axis(&accuracies),
+        curves: accuracies,
+    };
+    let path = out.join("accuracy.png");
+    render_png(&path, SIZE, |root| {
+        let body = root.titled(title, style::title())?;
+        let (charts, side) = body.split_horizontally(SIZE.0 - LEGEND_WIDTH);
+        let (left, right) = charts.split_horizontally((SIZE.0 - LEGEND_WIDTH) / 2);
+        draw_panel(&left, &loss_panel)?;
+        draw_panel(&right, &accuracy_panel)?;
+        draw_legend(&side, LEGEND_TOP - TITLE_HEIGHT as i32 / 2, &legend)
+    })
+    .map(Some)
+}
+
+/// The loss and accuracy curves of every run and split, and the legend: one colour per split for a single run,
+/// else one colour per run and one dash per split.
+fn metric_curves(runs: &[Run], labels: &[String]) -> (Vec<Curve>, Vec<Curve>, Vec<LegendEntry>) {
     let single = runs.len() == 1;
     let mut losses = Vec::new();
     let mut accuracies = Vec::new();
@@ -111,36 +147,7 @@ pub(crate) fn plot_metrics(
             LegendEntry::line(split.name, style::KEY, split.dash)
         });
     }
-    let x = ValueAxis::linear(0.0, runs.iter().map(last_epoch).fold(0.0, f64::max));
-    let loss_panel = LinePanel {
-        caption: "Loss at end of epoch".into(),
-        x_desc: "epoch".into(),
-        y_desc: "loss (cross-entropy)".into(),
-        x: x.clone(),
-        y: ValueAxis::fit(
-            losses.iter().flat_map(|c| c.points.iter().map(|p| p.1)),
-            true,
-        ),
-        curves: losses,
-    };
-    let accuracy_panel = LinePanel {
-        caption: "Accuracy at end of epoch".into(),
-        x_desc: "epoch".into(),
-        y_desc: "accuracy (%)".into(),
-        x,
-        y: percent_axis(&accuracies),
-        curves: accuracies,
-    };
-    let path = out.join("accuracy.png");
-    render_png(&path, SIZE, |root| {
-        let body = root.titled(title, style::title())?;
-        let (charts, side) = body.split_horizontally(SIZE.0 - LEGEND_WIDTH);
-        let (left, right) = charts.split_horizontally((SIZE.0 - LEGEND_WIDTH) / 2);
-        draw_panel(&left, &loss_panel)?;
-        draw_panel(&right, &accuracy_panel)?;
-        draw_legend(&side, LEGEND_TOP - TITLE_HEIGHT as i32 / 2, &legend)
-    })
-    .map(Some)
+    (losses, accuracies, legend)
 }
 
 /// A linear axis over the accuracies with a margin, kept inside 0–100%.

@@ -100,13 +100,10 @@ pub fn forward_jets_shared<F: Float>(
                     let mut args = [ak, ak];
                     args[slot] = u;
                     let term = if k == 0 {
-                        if cache.is_empty() {
-                            cache.resize(2, None);
+                        if cache.p.is_none() {
+                            cache.p = Some(op.forward(&args)?);
                         }
-                        if cache[0].is_none() {
-                            cache[0] = Some(op.forward(&args)?);
-                        }
-                        cache[0].clone()
+                        cache.p.clone()
                     } else {
                         Some(op.forward(&args)?)
                     };

@@ -3,6 +3,7 @@
 use crate::error::{EngineError, Result};
 use crate::float::Float;
 use crate::jet::series::{add_coeff_owned, Jet};
+use crate::op::ContractCache;
 use crate::tensor::Tensor;
 
 /// Jet of a linear map `y = L(x)`: `y_k = L(x_k)` for `k ≥ from`; zero coefficients stay zero tags.
@@ -55,20 +56,18 @@ pub fn bilinear_jet<F: Float>(
 
 /// `<(δb)_k, v>` for `k = 1..=K` of a bilinear op `y = B(a, b)` whose second operand is the contracted input:
 /// `Σ_{i+j=k} <gy_i, B(a_j, v)>`. The two terms that do not depend on the group pass are cached:
-/// `P = B(a₀, v)` (slot 0) and `Q = B_aᵀ(gy₀, v)` (slot 1), so that `<gy₀, B(a_j, v)> = <Q, a_j>`; only
+/// `P = B(a₀, v)` ([`ContractCache::p`]) and `Q = B_aᵀ(gy₀, v)` ([`ContractCache::q`]), so that
+/// `<gy₀, B(a_j, v)> = <Q, a_j>`; only
 /// `B(a_j, v)` with `i, j ≥ 1` is computed afresh. `product(a, v)` is `B(a, v)` and `adjoint_a(gy, v)` is
 /// `B_aᵀ(gy, v)`. (For a contracted first operand, swap the roles with the adjoints of the op.)
 pub fn bilinear_contract<F: Float>(
     a: &Jet<F>,
     gy: &Jet<F>,
     v: &Tensor<F>,
-    cache: &mut Vec<Option<Tensor<F>>>,
+    cache: &mut ContractCache<F>,
     product: impl Fn(&Tensor<F>, &Tensor<F>) -> Result<Tensor<F>>,
     adjoint_a: impl Fn(&Tensor<F>, &Tensor<F>) -> Result<Tensor<F>>,
 ) -> Result<Vec<f64>> {
-    if cache.len() < 2 {
-        cache.resize(2, None);
-    }
     let order = gy.order();
     let mut out = vec![0.0; order];
     for k in 1..=order {
@@ -78,9 +77,9 @@ pub fn bilinear_contract<F: Float>(
                 continue;
             };
             out[k - 1] += if j == 0 {
-                gi.dot_f64(cached(cache, 0, || product(aj, v))?)?
+                gi.dot_f64(cached(&mut cache.p, || product(aj, v))?)?
             } else if i == 0 {
-                aj.dot_f64(cached(cache, 1, || adjoint_a(gi, v))?)?
+                aj.dot_f64(cached(&mut cache.q, || adjoint_a(gi, v))?)?
             } else {
                 gi.dot_f64(&product(aj, v)?)?
             };
@@ -89,13 +88,11 @@ pub fn bilinear_contract<F: Float>(
     Ok(out)
 }
 
-/// The tensor in `cache[slot]`, computed by `make` the first time.
+/// The tensor in `entry`, computed by `make` the first time.
 fn cached<F: Float>(
-    cache: &mut [Option<Tensor<F>>],
-    slot: usize,
+    entry: &mut Option<Tensor<F>>,
     make: impl FnOnce() -> Result<Tensor<F>>,
 ) -> Result<&Tensor<F>> {
-    let entry = &mut cache[slot];
     if entry.is_none() {
         *entry = Some(make()?);
     }
