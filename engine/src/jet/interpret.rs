@@ -10,7 +10,7 @@ use crate::float::Float;
 use crate::graph::{Graph, NodeId};
 use crate::jet::series::add_coeff;
 use crate::jet::Jet;
-use crate::op::ContractCache;
+use crate::op::{ContractCache, Op};
 use crate::tensor::Tensor;
 
 /// Forward jets of every node up to `upto`, seeded by the leaves' higher coefficients: `seeds[i] = (leaf,
@@ -36,30 +36,7 @@ pub fn forward_jets_shared<F: Float>(
     order: usize,
     mut shared: Option<&mut Contractions<'_, F>>,
 ) -> Result<Vec<Option<Jet<F>>>> {
-    let mut jets: Vec<Option<Jet<F>>> = vec![None; upto + 1];
-    let mut along_dir = vec![false; upto + 1];
-    for (leaf, coeffs) in seeds {
-        let node = graph.node(*leaf)?;
-        if node.op.is_some() || *leaf > upto {
-            return Err(EngineError::InvalidNode {
-                node: *leaf,
-                reason: "jet seeds must be leaves at or below the output".into(),
-            });
-        }
-        let mut j = Jet::constant(node.value.clone(), order);
-        for (k, c) in coeffs.iter().enumerate().take(order) {
-            if let Some(c) = c {
-                node.value.check_same_shape(c, "jet seed")?;
-                add_coeff(&mut j.coeffs[k + 1], Some(c))?;
-            }
-        }
-        let dir = shared.as_ref().and_then(|s| s.dirs.get(leaf).copied());
-        along_dir[*leaf] =
-            matches!((dir, coeffs.as_slice()), (Some(u), [Some(c)]) if u.same_storage(c));
-        if !j.is_constant() {
-            jets[*leaf] = Some(j);
-        }
-    }
+    let (mut jets, along_dir) = seed_jets(graph, upto, seeds, order, shared.as_deref())?;
     for n in 0..=upto {
         let node = graph.node(n)?;
         let Some(op) = node.op else { continue };
@@ -117,6 +94,45 @@ pub fn forward_jets_shared<F: Float>(
         }
     }
     Ok(jets)
+}
+
+/// One jet per node (`None`: constant).
+type Jets<F> = Vec<Option<Jet<F>>>;
+
+/// The jets of the seeded leaves (`None` where constant), and which leaves move exactly along their contraction
+/// direction (`W(t) = W + t·u`, the case whose products the forward pass shares with the contractions).
+fn seed_jets<F: Float>(
+    graph: &Graph<F>,
+    upto: NodeId,
+    seeds: &[(NodeId, Vec<Option<Tensor<F>>>)],
+    order: usize,
+    shared: Option<&Contractions<'_, F>>,
+) -> Result<(Jets<F>, Vec<bool>)> {
+    let mut jets: Vec<Option<Jet<F>>> = vec![None; upto + 1];
+    let mut along_dir = vec![false; upto + 1];
+    for (leaf, coeffs) in seeds {
+        let node = graph.node(*leaf)?;
+        if node.op.is_some() || *leaf > upto {
+            return Err(EngineError::InvalidNode {
+                node: *leaf,
+                reason: "jet seeds must be leaves at or below the output".into(),
+            });
+        }
+        let mut j = Jet::constant(node.value.clone(), order);
+        for (k, c) in coeffs.iter().enumerate().take(order) {
+            if let Some(c) = c {
+                node.value.check_same_shape(c, "jet seed")?;
+                add_coeff(&mut j.coeffs[k + 1], Some(c))?;
+            }
+        }
+        let dir = shared.and_then(|s| s.dirs.get(leaf).copied());
+        along_dir[*leaf] =
+            matches!((dir, coeffs.as_slice()), (Some(u), [Some(c)]) if u.same_storage(c));
+        if !j.is_constant() {
+            jets[*leaf] = Some(j);
+        }
+    }
+    Ok((jets, along_dir))
 }
 
 /// Where, and to which order, the reverse jet sweep must go.
@@ -203,49 +219,91 @@ pub fn reverse_jets<F: Float>(
             Some(j) => truncated(j, k),
             None => Jet::constant(node.value.clone(), k),
         };
-        // Contracted parameters: only <cotangent, u_p> is formed, by the op's own contraction rule.
-        for (slot, &i) in node.inputs.iter().enumerate() {
-            let ki = plan.order_at[i].min(k);
-            let (true, Some(v)) = (ki > 0, contract.dirs.get(&i)) else {
-                continue;
-            };
-            let ins_k: Vec<Jet<F>> = ins.iter().map(|j| truncated(j, ki)).collect();
-            let refs: Vec<&Jet<F>> = ins_k.iter().collect();
-            let cache = contract.caches.entry((n, slot)).or_default();
-            let d = op.contract_input(
-                &refs,
-                &truncated(&y, ki),
-                &truncated(&gy, ki),
-                slot,
-                v,
-                cache,
-            )?;
-            let acc = dots.entry(i).or_insert_with(|| vec![0.0; ki]);
-            acc.iter_mut().zip(d).for_each(|(a, d)| *a += d);
-        }
-        // Other inputs, grouped by the order each needs, so no coefficient is computed that nobody reads.
-        for ki in 1..=k {
-            let wanted: Vec<bool> = node
-                .inputs
-                .iter()
-                .map(|&i| plan.order_at[i].min(k) == ki && !contract.dirs.contains_key(&i))
-                .collect();
-            if !wanted.iter().any(|&w| w) {
-                continue;
-            }
-            let ins_k: Vec<Jet<F>> = ins.iter().map(|j| truncated(j, ki)).collect();
-            let refs: Vec<&Jet<F>> = ins_k.iter().collect();
-            let grads = op.jet_vjp(&refs, &truncated(&y, ki), &truncated(&gy, ki), &wanted)?;
-            for ((&i, g), &w) in node.inputs.iter().zip(grads).zip(&wanted) {
-                let (Some(g), true) = (g, w) else { continue };
-                let acc = cot[i].get_or_insert_with(|| Jet::zero(max_order));
-                acc.accumulate(&g, 1)?;
-            }
-        }
+        let at = NodeJets {
+            node: n,
+            ins: &ins,
+            y: &y,
+            gy: &gy,
+            order: k,
+        };
+        contract_inputs(&*op, &node.inputs, &at, plan, contract, &mut dots)?;
+        pull_back(&*op, &node.inputs, &at, plan, contract, &mut cot, max_order)?;
         cot[n] = Some(gy);
     }
     Ok(ReverseJets {
         cotangents: cot,
         dots,
     })
+}
+
+/// The jets at one node of the reverse sweep, truncated to the order `order` it is needed at.
+struct NodeJets<'a, F: Float> {
+    node: NodeId,
+    ins: &'a [Jet<F>],
+    y: &'a Jet<F>,
+    gy: &'a Jet<F>,
+    order: usize,
+}
+
+/// Contracted parameters among `inputs`: only `<cotangent, u_p>` is formed, by the op's own contraction rule, and
+/// added to `dots`.
+fn contract_inputs<F: Float>(
+    op: &dyn Op<F>,
+    inputs: &[NodeId],
+    at: &NodeJets<'_, F>,
+    plan: &ReversePlan,
+    contract: &mut Contractions<'_, F>,
+    dots: &mut BTreeMap<NodeId, Vec<f64>>,
+) -> Result<()> {
+    for (slot, &i) in inputs.iter().enumerate() {
+        let ki = plan.order_at[i].min(at.order);
+        let (true, Some(v)) = (ki > 0, contract.dirs.get(&i)) else {
+            continue;
+        };
+        let ins_k: Vec<Jet<F>> = at.ins.iter().map(|j| truncated(j, ki)).collect();
+        let refs: Vec<&Jet<F>> = ins_k.iter().collect();
+        let cache = contract.caches.entry((at.node, slot)).or_default();
+        let d = op.contract_input(
+            &refs,
+            &truncated(at.y, ki),
+            &truncated(at.gy, ki),
+            slot,
+            v,
+            cache,
+        )?;
+        let acc = dots.entry(i).or_insert_with(|| vec![0.0; ki]);
+        acc.iter_mut().zip(d).for_each(|(a, d)| *a += d);
+    }
+    Ok(())
+}
+
+/// The other inputs' cotangent jets, accumulated into `cot`, grouped by the order each needs so that no
+/// coefficient is computed that nobody reads.
+fn pull_back<F: Float>(
+    op: &dyn Op<F>,
+    inputs: &[NodeId],
+    at: &NodeJets<'_, F>,
+    plan: &ReversePlan,
+    contract: &Contractions<'_, F>,
+    cot: &mut [Option<Jet<F>>],
+    max_order: usize,
+) -> Result<()> {
+    for ki in 1..=at.order {
+        let wanted: Vec<bool> = inputs
+            .iter()
+            .map(|&i| plan.order_at[i].min(at.order) == ki && !contract.dirs.contains_key(&i))
+            .collect();
+        if !wanted.iter().any(|&w| w) {
+            continue;
+        }
+        let ins_k: Vec<Jet<F>> = at.ins.iter().map(|j| truncated(j, ki)).collect();
+        let refs: Vec<&Jet<F>> = ins_k.iter().collect();
+        let grads = op.jet_vjp(&refs, &truncated(at.y, ki), &truncated(at.gy, ki), &wanted)?;
+        for ((&i, g), &w) in inputs.iter().zip(grads).zip(&wanted) {
+            let (Some(g), true) = (g, w) else { continue };
+            let acc = cot[i].get_or_insert_with(|| Jet::zero(max_order));
+            acc.accumulate(&g, 1)?;
+        }
+    }
+    Ok(())
 }
