@@ -176,39 +176,9 @@ fn core(
         return Ok((vec![0.0; n], SolveOutcome::Stationary));
     }
     if lmin <= 0.0 {
-        // Possible hard case: is b orthogonal to the eigenspace of λ_min, and φ bounded below r at the pole?
-        let pole: Vec<usize> = (0..n)
-            .filter(|&i| mu[i] <= p.tiny * eig.max_abs())
-            .collect();
-        if pole.iter().all(|&i| beta[i].abs() <= p.tiny * bnorm) {
-            for &i in &pole {
-                beta[i] = 0.0;
-            }
-            let sec = Secular {
-                mu: &mu,
-                beta: &beta,
-                c,
-                lo,
-            };
-            if sec.phi(0.0).0 <= lo {
-                let mut coeffs: Vec<f64> = (0..n)
-                    .map(|i| {
-                        if beta[i] == 0.0 {
-                            0.0
-                        } else {
-                            c * beta[i] / mu[i]
-                        }
-                    })
-                    .collect();
-                let rest = dot(&coeffs, &coeffs);
-                coeffs[0] += (lo * lo - rest).max(0.0).sqrt();
-                let outcome = if lo > 0.0 {
-                    SolveOutcome::HardCase { r: lo }
-                } else {
-                    SolveOutcome::Stationary
-                };
-                return Ok((back(&coeffs), outcome));
-            }
+        let pole_tol = p.tiny * eig.max_abs();
+        if let Some((coeffs, outcome)) = hard_case(&mu, &mut beta, c, lo, bnorm, pole_tol, p.tiny) {
+            return Ok((back(&coeffs), outcome));
         }
     }
     let sec = Secular {
@@ -235,4 +205,48 @@ fn core(
             hbar_positive_definite: lmin > 0.0,
         },
     ))
+}
+
+/// The possible hard case (Nesterov–Polyak) when `λ_min(K) ≤ 0`: if `b` is orthogonal to the eigenspace of
+/// `λ_min` (the eigenvalues `μ_i ≤ pole_tol` of `K + lo·I`), its components there are zeroed in `beta` (for the
+/// regular solve too), and if `φ` stays at or below `r = lo` at the pole, the coefficients of η get a component
+/// along the first minimal eigenvector that brings `‖Dη‖` up to `r`. `None` when the regular solve applies.
+fn hard_case(
+    mu: &[f64],
+    beta: &mut [f64],
+    c: f64,
+    lo: f64,
+    bnorm: f64,
+    pole_tol: f64,
+    tiny: f64,
+) -> Option<(Vec<f64>, SolveOutcome)> {
+    let n = mu.len();
+    let pole: Vec<usize> = (0..n).filter(|&i| mu[i] <= pole_tol).collect();
+    if !pole.iter().all(|&i| beta[i].abs() <= tiny * bnorm) {
+        return None;
+    }
+    for &i in &pole {
+        beta[i] = 0.0;
+    }
+    let sec = Secular { mu, beta, c, lo };
+    if sec.phi(0.0).0 > lo {
+        return None;
+    }
+    let mut coeffs: Vec<f64> = (0..n)
+        .map(|i| {
+            if beta[i] == 0.0 {
+                0.0
+            } else {
+                c * beta[i] / mu[i]
+            }
+        })
+        .collect();
+    let rest = dot(&coeffs, &coeffs);
+    coeffs[0] += (lo * lo - rest).max(0.0).sqrt();
+    let outcome = if lo > 0.0 {
+        SolveOutcome::HardCase { r: lo }
+    } else {
+        SolveOutcome::Stationary
+    };
+    Some((coeffs, outcome))
 }
