@@ -11,6 +11,8 @@
 use rayon::prelude::*;
 
 use crate::cpu::gemm::{matmul, Layout};
+pub use crate::cpu::im2col::{col2im_add, im2col};
+use crate::cpu::im2col::{col2im_add_rows, im2col_rows, rows, Row};
 use crate::float::Float;
 
 /// Every size of one convolution, resolved and checked by the op (`crate::ops::conv`).
@@ -108,10 +110,11 @@ struct Groups {
 }
 
 /// One rayon task's buffers, reused across its groups: the column matrix and, for groups of several samples, the
-/// `[O, G·Ho·Wo]` output or cotangent side by side.
+/// `[O, G·Ho·Wo]` output or cotangent side by side; and the column matrix's rows, resolved once.
 struct Scratch<F> {
     col: Vec<F>,
     wide: Vec<F>,
+    rows: Vec<Row>,
 }
 
 impl<F: Float> Scratch<F> {
@@ -126,74 +129,16 @@ impl<F: Float> Scratch<F> {
         Self {
             col: vec![F::zero(); col],
             wide: vec![F::zero(); wide],
-        }
-    }
-}
-
-/// The output positions `o` with `0 ≤ o·stride + offset − pad < len`, as a range (empty when none).
-fn valid(
-    out_len: usize,
-    stride: usize,
-    offset: usize,
-    pad: usize,
-    len: usize,
-) -> std::ops::Range<usize> {
-    let lo = pad.saturating_sub(offset).div_ceil(stride);
-    let hi = if len + pad > offset {
-        ((len + pad - offset - 1) / stride + 1).min(out_len)
-    } else {
-        0
-    };
-    lo..hi.max(lo)
-}
-
-/// Fills the `Ho·Wo` columns of one sample `x` (`[C, H, W]`) in a column matrix with `C·kh·kw` rows `ld` apart.
-pub fn im2col<F: Float>(d: &ConvDims, x: &[F], col: &mut [F], ld: usize) {
-    let p = d.pixels();
-    for row in 0..d.ckk() {
-        let (c, i, j) = (row / (d.kh * d.kw), row / d.kw % d.kh, row % d.kw);
-        let (ys, xs) = (
-            valid(d.ho, d.sh, i, d.ph, d.h),
-            valid(d.wo, d.sw, j, d.pw, d.w),
-        );
-        let dst = &mut col[row * ld..][..p];
-        dst.iter_mut().for_each(|v| *v = F::zero());
-        for oy in ys {
-            let src = &x[(c * d.h + oy * d.sh + i - d.ph) * d.w..][..d.w];
-            let out = &mut dst[oy * d.wo..][..d.wo];
-            for ox in xs.clone() {
-                out[ox] = src[ox * d.sw + j - d.pw];
-            }
-        }
-    }
-}
-
-/// Adds one sample's `Ho·Wo` columns (rows `ld` apart) back into the sample `x` (`[C, H, W]`): the adjoint of
-/// [`im2col`].
-pub fn col2im_add<F: Float>(d: &ConvDims, col: &[F], ld: usize, x: &mut [F]) {
-    let p = d.pixels();
-    for row in 0..d.ckk() {
-        let (c, i, j) = (row / (d.kh * d.kw), row / d.kw % d.kh, row % d.kw);
-        let (ys, xs) = (
-            valid(d.ho, d.sh, i, d.ph, d.h),
-            valid(d.wo, d.sw, j, d.pw, d.w),
-        );
-        let src = &col[row * ld..][..p];
-        for oy in ys {
-            let dst = &mut x[(c * d.h + oy * d.sh + i - d.ph) * d.w..][..d.w];
-            let src = &src[oy * d.wo..][..d.wo];
-            for ox in xs.clone() {
-                dst[ox * d.sw + j - d.pw] += src[ox];
-            }
+            rows: rows(d),
         }
     }
 }
 
 /// The column matrix `[C·kh·kw, gn·Ho·Wo]` of `gn` consecutive samples `xg`.
-fn columns<F: Float>(d: &ConvDims, xg: &[F], gn: usize, col: &mut [F]) {
+fn columns<F: Float>(d: &ConvDims, rows: &[Row], xg: &[F], gn: usize, col: &mut [F]) {
     let (p, is) = (d.pixels(), d.in_sample());
     for (s, xs) in xg.chunks(is).take(gn).enumerate() {
-        im2col(d, xs, &mut col[s * p..], gn * p);
+        im2col_rows(d, rows, xs, &mut col[s * p..], gn * p);
     }
 }
 
@@ -240,7 +185,7 @@ pub fn conv_forward<F: Float>(d: &ConvDims, x: &[F], w: &[F], y: &mut [F], accum
             if gn == 1 && d.pointwise() {
                 return matmul(d.o, p, k, w, n, xg, n, yg, accumulate, gr.par);
             }
-            columns(d, xg, gn, &mut buf.col);
+            columns(d, &buf.rows, xg, gn, &mut buf.col);
             let col = &buf.col[..k * cols];
             if gn == 1 {
                 matmul(d.o, p, k, w, n, col, n, yg, accumulate, gr.par);
@@ -282,7 +227,7 @@ pub fn conv_input_grad<F: Float>(d: &ConvDims, g: &[F], w: &[F], x: &mut [F], ac
                 xg.iter_mut().for_each(|v| *v = F::zero());
             }
             for (s, xs) in xg.chunks_mut(is).enumerate() {
-                col2im_add(d, &col[s * p..], cols, xs);
+                col2im_add_rows(d, &buf.rows, &col[s * p..], cols, xs);
             }
         },
     );
@@ -314,7 +259,7 @@ pub fn conv_weight_grad<F: Float>(d: &ConvDims, x: &[F], g: &[F]) -> Vec<F> {
         let col = if gn == 1 && d.pointwise() {
             xg
         } else {
-            columns(d, xg, gn, &mut buf.col);
+            columns(d, &buf.rows, xg, gn, &mut buf.col);
             &buf.col[..k * cols]
         };
         let (n, t) = (Layout::Normal, Layout::Transposed);
@@ -345,6 +290,7 @@ pub fn conv_weight_grad<F: Float>(d: &ConvDims, x: &[F], g: &[F]) -> Vec<F> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::cpu::im2col::valid;
 
     fn dims(h: usize, k: usize, s: usize, p: usize) -> ConvDims {
         let ho = (h + 2 * p - k) / s + 1;
