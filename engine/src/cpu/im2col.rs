@@ -53,22 +53,43 @@ pub(crate) fn rows(d: &ConvDims) -> Vec<Row> {
         .collect()
 }
 
-/// Copies a short run (an output row: 10–30 values in LeNet): a call to `memmove` per run costs more than the
-/// copy, so runs of at least 8 move in fixed blocks of 8, the last block overlapping the one before.
+/// Copies a short run (an output row: 10–30 values in LeNet). A `memmove` call per run costs more than the copy
+/// itself, so runs of 8 to 64 values move as blocks of 8 in straight-line code (the last block overlapping the one
+/// before): a loop of block copies would be turned back into a `memmove` call by the compiler.
 #[inline(always)]
 fn copy_run<F: Copy>(dst: &mut [F], src: &[F]) {
     let n = dst.len();
-    if n < 8 {
+    if !(8..=64).contains(&n) {
         return dst.copy_from_slice(&src[..n]);
     }
-    let block = |d: &mut [F], s: &[F]| {
-        let d: &mut [F; 8] = d.try_into().expect("a block of 8");
-        *d = s.try_into().expect("a block of 8");
+    let block = |dst: &mut [F], at: usize| {
+        let d: &mut [F; 8] = (&mut dst[at..at + 8]).try_into().expect("8 values");
+        *d = src[at..at + 8].try_into().expect("8 values");
     };
-    for (d, s) in dst.chunks_exact_mut(8).zip(src.chunks_exact(8)) {
-        block(d, s);
+    let full = n / 8;
+    block(dst, 0);
+    if full >= 2 {
+        block(dst, 8);
     }
-    block(&mut dst[n - 8..], &src[n - 8..n]);
+    if full >= 3 {
+        block(dst, 16);
+    }
+    if full >= 4 {
+        block(dst, 24);
+    }
+    if full >= 5 {
+        block(dst, 32);
+    }
+    if full >= 6 {
+        block(dst, 40);
+    }
+    if full >= 7 {
+        block(dst, 48);
+    }
+    if full >= 8 {
+        block(dst, 56);
+    }
+    block(dst, n - 8);
 }
 
 /// Fills the `Ho·Wo` columns of one sample `x` (`[C, H, W]`) in a column matrix with `C·kh·kw` rows `ld` apart.
