@@ -2,4 +2,5 @@
 
 pub mod conv;
 pub mod gemm;
+pub mod im2col;
 pub mod pool;

@@ -60,22 +60,58 @@ pub fn max_pool_argmax<F: Float>(d: &PoolDims, x: &[F]) -> Vec<usize> {
     let work = idx.len() * d.k * d.k;
     for_planes(&mut idx, d.out_plane(), work, |p, out| {
         let base = p * d.in_plane();
+        let plane = &x[base..][..d.in_plane()];
         for oy in 0..d.ho {
-            for ox in 0..d.wo {
-                let mut best = base + oy * d.s * d.w + ox * d.s;
-                for i in 0..d.k {
-                    let row = base + (oy * d.s + i) * d.w + ox * d.s;
-                    for at in row..row + d.k {
-                        if x[at] > x[best] || (x[at].is_nan() && !x[best].is_nan()) {
-                            best = at;
-                        }
-                    }
+            let out = &mut out[oy * d.wo..][..d.wo];
+            if d.k == 2 {
+                // The 2×2 window as a tournament: its two rows' winners, then the winner of those. The order
+                // "NaN first, then larger, then earlier" is total, so this picks what the scan in row-major order
+                // picks, with two independent comparisons instead of a chain of three.
+                let (r0, r1) = (oy * d.s * d.w, (oy * d.s + 1) * d.w);
+                for (ox, o) in out.iter_mut().enumerate() {
+                    let c = ox * d.s;
+                    let top = later_wins(plane, r0 + c, r0 + c + 1);
+                    let bottom = later_wins(plane, r1 + c, r1 + c + 1);
+                    *o = base + later_wins(plane, top, bottom);
                 }
-                out[oy * d.wo + ox] = best;
+            } else {
+                for (ox, o) in out.iter_mut().enumerate() {
+                    *o = base + window_argmax(d, plane, oy * d.s, ox * d.s);
+                }
             }
         }
     });
     idx
+}
+
+/// Index in `plane` of the first maximum of the window whose top-left corner is `(y0, x0)`, NaN winning over
+/// numbers: the window's rows are slices, so the scan has little index arithmetic and no bounds check inside.
+#[inline]
+fn window_argmax<F: Float>(d: &PoolDims, plane: &[F], y0: usize, x0: usize) -> usize {
+    let mut best = y0 * d.w + x0;
+    let mut top = plane[best];
+    for i in 0..d.k {
+        let start = (y0 + i) * d.w + x0;
+        for (j, &v) in plane[start..start + d.k].iter().enumerate() {
+            // Non-short-circuit `|` and selects rather than a branch: which element wins is data-dependent and
+            // a branch on it mispredicts about half the time.
+            let take = (v > top) | (v.is_nan() & !top.is_nan());
+            best = if take { start + j } else { best };
+            top = if take { v } else { top };
+        }
+    }
+    best
+}
+
+/// `b` when `plane[b]` beats `plane[a]` (`a` comes first in the window's scan order, so it keeps ties), else `a`.
+#[inline(always)]
+fn later_wins<F: Float>(plane: &[F], a: usize, b: usize) -> usize {
+    let (u, v) = (plane[a], plane[b]);
+    if (v > u) | (v.is_nan() & !u.is_nan()) {
+        b
+    } else {
+        a
+    }
 }
 
 /// `y = AvgPool(x)`: the mean of every window; `y` is `[N, C, Ho, Wo]`.
@@ -134,5 +170,32 @@ mod tests {
             wo: 2,
         };
         assert_eq!(max_pool_argmax(&d, &[1.0f64; 9]), vec![0, 1, 3, 4]);
+    }
+
+    #[test]
+    fn the_2x2_tournament_picks_what_the_scan_picks() {
+        // Few distinct values (many ties), signed zeros and NaNs, strides 1 and 2, odd sizes (floor mode).
+        let pool = [0.0, -0.0, 1.0, -1.0, 2.0, f64::NAN, 1.0, f64::NEG_INFINITY];
+        let x: Vec<f64> = (0..2 * 7 * 9).map(|i| pool[(i * 5 + i / 3) % 8]).collect();
+        for s in [1, 2] {
+            let (ho, wo) = ((7 - 2) / s + 1, (9 - 2) / s + 1);
+            let d = PoolDims {
+                planes: 2,
+                h: 7,
+                w: 9,
+                k: 2,
+                s,
+                ho,
+                wo,
+            };
+            let want: Vec<usize> = (0..2)
+                .flat_map(|p| {
+                    let plane = &x[p * 63..][..63];
+                    (0..ho * wo)
+                        .map(move |o| p * 63 + window_argmax(&d, plane, o / wo * s, o % wo * s))
+                })
+                .collect();
+            assert_eq!(max_pool_argmax(&d, &x), want, "stride {s}");
+        }
     }
 }

@@ -60,6 +60,22 @@ impl<F: Float> Op<F> for Unary {
         "unary"
     }
     fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
+        // The common functions with the dispatch (and the f64 → F coefficient conversions) hoisted out of the
+        // element loop, which then vectorises; the same operations in the same order as `eval`, so the same bits.
+        if self.deriv == 0 {
+            match &self.f {
+                UnaryFn::Tanh => return Ok(x[0].map(|v| v.tanh_fast())),
+                UnaryFn::Elu(a) => {
+                    let a = F::of(*a);
+                    return Ok(x[0].map(|v| if v > F::zero() { v } else { a * v.exp_m1() }));
+                }
+                UnaryFn::Poly(c) => {
+                    let c: Vec<F> = c.iter().map(|&c| F::of(c)).collect();
+                    return Ok(x[0].map(|v| c.iter().rev().fold(F::zero(), |acc, &c| acc * v + c)));
+                }
+                _ => {}
+            }
+        }
         Ok(x[0].map(|v| self.eval(v)))
     }
     fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
