@@ -89,6 +89,41 @@ impl<F: Float> Adam<F> {
     }
 }
 
+/// Adam's moment update at step `t` (from 1), element by element, shared by [`Adam`] and Method 1's Adam
+/// direction ([`crate::DirectionRule::Adam`]) so that both take the same numbers.
+pub(crate) struct MomentRule<F: Float> {
+    /// `1 − β₁ᵗ`, the first moment's bias correction.
+    pub bc1: f64,
+    bc2_sqrt: F,
+    eps: F,
+    w1: F,
+    b2: F,
+    w2: F,
+}
+
+impl<F: Float> MomentRule<F> {
+    /// The rule of step `t` for `betas = (β₁, β₂)` and `eps`.
+    pub fn new(betas: (f64, f64), eps: f64, t: u64) -> Self {
+        let (b1, b2) = betas;
+        Self {
+            bc1: 1.0 - b1.powf(t as f64),
+            bc2_sqrt: F::of((1.0 - b2.powf(t as f64)).sqrt()),
+            eps: F::of(eps),
+            w1: F::of(1.0 - b1),
+            b2: F::of(b2),
+            w2: F::of(1.0 - b2),
+        }
+    }
+
+    /// `m ← lerp(m, d, 1 − β₁)`, `v ← β₂·v + (1 − β₂)·d²`; returns the denominator `√v / √(1 − β₂ᵗ) + ε` of the
+    /// update `(lr / (1 − β₁ᵗ))·m / denominator`.
+    pub fn advance(&self, m: &mut F, v: &mut F, d: F) -> F {
+        *m = lerp(*m, d, self.w1);
+        *v = *v * self.b2 + self.w2 * d * d;
+        v.sqrt() / self.bc2_sqrt + self.eps
+    }
+}
+
 /// PyTorch's `lerp(a, b, w)`: `a + w·(b − a)` for `w < ½`, else `b − (b − a)·(1 − w)`.
 fn lerp<F: Float>(a: F, b: F, w: F) -> F {
     if w < F::of(0.5) {
@@ -103,12 +138,9 @@ impl<F: Float> Optimizer<F> for Adam<F> {
         let (loss, grads) = checked_gradient(&self.layout, params, oracle)?;
         let c = &self.config;
         let t = self.step + 1;
-        let (b1, b2) = c.betas;
-        let bc1 = 1.0 - b1.powf(t as f64);
-        let bc2_sqrt = (1.0 - b2.powf(t as f64)).sqrt();
-        let neg_step = F::of(-c.lr / bc1);
-        let (bc2_sqrt, eps, wd) = (F::of(bc2_sqrt), F::of(c.eps), F::of(c.weight_decay));
-        let (w1, b2f, w2) = (F::of(1.0 - b1), F::of(b2), F::of(1.0 - b2));
+        let rule = MomentRule::new(c.betas, c.eps, t);
+        let neg_step = F::of(-c.lr / rule.bc1);
+        let wd = F::of(c.weight_decay);
         let moments = self.exp_avg.iter_mut().zip(&mut self.exp_avg_sq);
         for ((p, g), (m, v)) in params.iter_mut().zip(grads).zip(moments) {
             let (m, v, p) = (m.data_mut(), v.data_mut(), p.data_mut());
@@ -118,9 +150,7 @@ impl<F: Float> Optimizer<F> for Adam<F> {
                 } else {
                     g
                 };
-                *m = lerp(*m, d, w1);
-                *v = *v * b2f + w2 * d * d;
-                let denom = v.sqrt() / bc2_sqrt + eps;
+                let denom = rule.advance(m, v, d);
                 *p += neg_step * *m / denom;
             }
         }

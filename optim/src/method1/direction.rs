@@ -5,6 +5,8 @@
 use jetnewton_engine::{Float, Tensor};
 
 use super::step::momentum_tensors;
+use crate::adam::MomentRule;
+use crate::AdamConfig;
 
 /// How [`crate::Method1`] forms its direction `ũ` from the gradients.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -14,8 +16,8 @@ pub enum DirectionRule {
     Momentum,
     /// `ũ_t = g_t`.
     Gradient,
-    /// Adam's update at unit learning rate with PyTorch's defaults (β = (0.9, 0.999), ε = 1e-8):
-    /// `ũ_t = m̂_t / (√v̂_t + ε)`.
+    /// Adam's update at unit learning rate with PyTorch's defaults (β = (0.9, 0.999), ε = 1e-8), computed by the
+    /// same moment rule as [`crate::Adam`]: `ũ_t = m̂_t / (√v̂_t + ε)`.
     Adam,
 }
 
@@ -27,10 +29,6 @@ pub struct AdamMoments<F: Float> {
     /// `v`, the running mean of their squares.
     pub v: Vec<Tensor<F>>,
 }
-
-const BETA1: f64 = 0.9;
-const BETA2: f64 = 0.999;
-const EPS: f64 = 1e-8;
 
 /// The direction of step `t` (from 1) and the moments after it, from the gradients `g`, the previous direction
 /// and, for Adam, the previous moments (`None` at `t = 1`).
@@ -49,6 +47,8 @@ pub(crate) fn next_direction<F: Float>(
     }
 }
 
+/// Adam's update at unit learning rate, `m / ((1 − β₁ᵗ)·(√v / √(1 − β₂ᵗ) + ε))`, by [`Adam`](crate::Adam)'s own
+/// moment rule with PyTorch's default β and ε.
 fn adam<F: Float>(
     t: u64,
     g: Vec<Tensor<F>>,
@@ -63,21 +63,16 @@ fn adam<F: Float>(
         Some(s) => (s.m.clone(), s.v.clone()),
         None => (zeros(), zeros()),
     };
-    let exponent = i32::try_from(t).unwrap_or(i32::MAX);
-    let (c1, c2) = (1.0 - BETA1.powi(exponent), 1.0 - BETA2.powi(exponent));
+    let defaults = AdamConfig::default();
+    let rule = MomentRule::new(defaults.betas, defaults.eps, t);
+    let step = F::of(1.0 / rule.bc1);
     let mut u = Vec::with_capacity(g.len());
     for ((g, m), v) in g.iter().zip(&mut m).zip(&mut v) {
         let mut out = g.clone();
-        let (gs, ms, vs) = (g.data(), m.data_mut(), v.data_mut());
-        let os = out.data_mut();
-        for (((o, &gi), mi), vi) in os.iter_mut().zip(gs).zip(ms.iter_mut()).zip(vs.iter_mut()) {
-            let gi = gi.to_f64_lossless();
-            let (mn, vn) = (
-                BETA1 * mi.to_f64_lossless() + (1.0 - BETA1) * gi,
-                BETA2 * vi.to_f64_lossless() + (1.0 - BETA2) * gi * gi,
-            );
-            (*mi, *vi) = (F::of(mn), F::of(vn));
-            *o = F::of((mn / c1) / ((vn / c2).sqrt() + EPS));
+        let (ms, vs) = (m.data_mut(), v.data_mut());
+        for ((o, mi), vi) in out.data_mut().iter_mut().zip(ms).zip(vs) {
+            let denom = rule.advance(mi, vi, *o);
+            *o = step * *mi / denom;
         }
         u.push(out);
     }
@@ -87,6 +82,9 @@ fn adam<F: Float>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// PyTorch's default ε.
+    const EPS: f64 = 1e-8;
 
     #[test]
     fn adam_direction_is_pytorchs_update_at_unit_rate() {
