@@ -6,17 +6,17 @@ use jetnewton_engine::summaries::Summaries;
 use jetnewton_optim::solver::{solve, CubicParams, SolveOutcome};
 use serde_json::{json, Value};
 
-/// `(eta, solver)` for the JSON: η* per group and `{"status": "solved", "outcome", …}`, or `null` and
+/// `(eta, solver)`: η* per group and, for the JSON, `{"status": "solved", "outcome", …}`, or `None` and
 /// `{"status": "failed", "error"}` when the solver refuses the summaries (a singular or indefinite `hbar` with
 /// λ_int = 0, say) — the summaries themselves are still valid output.
-pub fn eta_json(s: &Summaries, lambda_int: f64) -> (Value, Value) {
+pub fn eta_json(s: &Summaries, lambda_int: f64) -> (Option<Vec<f64>>, Value) {
     let params = CubicParams {
         lambda_int,
         ..CubicParams::default()
     };
     match solve(&s.gbar, &s.hbar, &s.d3, &params) {
         Ok(sol) => (
-            json!(sol.eta),
+            Some(sol.eta),
             json!({
                 "status": "solved",
                 "outcome": outcome_name(&sol.outcome),
@@ -28,7 +28,7 @@ pub fn eta_json(s: &Summaries, lambda_int: f64) -> (Value, Value) {
             }),
         ),
         Err(e) => (
-            Value::Null,
+            None,
             json!({"status": "failed", "lambda_int": lambda_int, "error": e.to_string()}),
         ),
     }
@@ -66,14 +66,14 @@ mod tests {
             d3_slices: None,
         };
         let (eta, solver) = eta_json(&s, 0.0);
-        assert_eq!(eta, json!([0.5, 0.5]));
+        assert_eq!(eta, Some(vec![0.5, 0.5]));
         assert_eq!(solver["status"], "solved");
         let singular = Summaries {
             hbar: vec![vec![1.0, 1.0], vec![1.0, 1.0]],
             ..s
         };
         let (eta, solver) = eta_json(&singular, 0.0);
-        assert!(eta.is_null());
+        assert!(eta.is_none());
         assert_eq!(solver["status"], "failed");
     }
 }

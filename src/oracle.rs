@@ -168,30 +168,25 @@ impl<'d> ModelOracle<'d> {
         jetnewton_optim::engine_loss(&g, loss)
     }
 
-    /// The loss of `params` on `batch` and its gradient, drawing nothing (for probes on a fixed set).
-    pub fn gradient_on<F: Float>(
-        &self,
-        params: &[Tensor<F>],
-        batch: &Batch,
-    ) -> Result<(f64, Vec<Tensor<F>>), OptimError> {
-        let g = Graph::new();
-        let (loss, leaves) = self.build(&g, params, batch)?;
-        engine_gradient(&g, loss, &leaves)
-    }
-
-    /// The summaries of `params` on `batch` along `direction` for `groups`, by jets, drawing nothing and keeping
-    /// nothing (for probes on a fixed set: [`Oracle::loss_on_last_summary_batch`] still answers for the last
-    /// training minibatch).
+    /// The summaries of `params` on `batch` for `groups`, by jets, along `direction`, or along the gradient on
+    /// `batch` (taken on the same graph) when it is `None`; returns them with the direction used. Draws nothing
+    /// and keeps nothing (for probes on a fixed set: [`Oracle::loss_on_last_summary_batch`] still answers for the
+    /// last training minibatch).
     pub fn summaries_on<F: Float>(
         &self,
         params: &[Tensor<F>],
-        direction: &[Tensor<F>],
+        direction: Option<Vec<Tensor<F>>>,
         groups: &[Vec<usize>],
         batch: &Batch,
-    ) -> Result<Summaries, OptimError> {
+    ) -> Result<(Summaries, Vec<Tensor<F>>), OptimError> {
         let g = Graph::new();
         let (loss, leaves) = self.build(&g, params, batch)?;
-        engine_summaries(&g, loss, &leaves, direction, groups)
+        let direction = match direction {
+            Some(d) => d,
+            None => engine_gradient(&g, loss, &leaves)?.1,
+        };
+        let s = engine_summaries(&g, loss, &leaves, &direction, groups)?;
+        Ok((s, direction))
     }
 
     /// Builds the loss on `graph` for `batch`; returns its node and the parameter leaves in layout order.

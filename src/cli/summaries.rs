@@ -202,7 +202,7 @@ fn run_typed<F: Float + Real>(a: &SummariesArgs, device: Option<&OpenDevice>) ->
     }
     if let Some(l) = a.lambda_int {
         let (eta, solver) = eta_json(&s, l);
-        out["eta"] = eta;
+        out["eta"] = json!(eta);
         out["solver"] = solver;
     }
     if let Some(sl) = s.d3_slices {

@@ -199,18 +199,20 @@ impl Probe {
         previous: Option<&[Tensor<F>]>,
     ) -> Result<(ProbeRecord, Vec<Tensor<F>>)> {
         let started = Instant::now();
-        let direction: Vec<Tensor<F>> = match (self.direction, previous) {
-            (ProbeDirection::Update, Some(before)) => before
-                .iter()
-                .zip(params)
-                .map(|(b, p)| {
-                    let mut u = b.clone();
-                    u.axpy(-F::one(), p).map(|()| u)
-                })
-                .collect::<std::result::Result<_, _>>()?,
-            _ => oracle.gradient_on(params, &self.batch)?.1,
+        let update = match (self.direction, previous) {
+            (ProbeDirection::Update, Some(before)) => Some(
+                before
+                    .iter()
+                    .zip(params)
+                    .map(|(b, p)| {
+                        let mut u = b.clone();
+                        u.axpy(-F::one(), p).map(|()| u)
+                    })
+                    .collect::<std::result::Result<_, _>>()?,
+            ),
+            _ => None,
         };
-        let s = oracle.summaries_on(params, &direction, &self.groups, &self.batch)?;
+        let (s, direction) = oracle.summaries_on(params, update, &self.groups, &self.batch)?;
         let (eta, solver) = eta_json(&s, self.lambda_int);
         let line = ProbeRecord {
             step,
@@ -219,7 +221,7 @@ impl Probe {
             gbar: s.gbar,
             hbar: s.hbar,
             d3: s.d3,
-            eta: serde_json::from_value(eta).unwrap_or(None),
+            eta,
             solver,
             direction: match self.direction {
                 ProbeDirection::Update => "update",
