@@ -1,6 +1,9 @@
 //! A workload: a model, its parameters, a batch and a partition, from which the CLI and the benchmarks build a
 //! graph and time the gradient and the summaries.
 
+use std::sync::Arc;
+
+use jetnewton_engine::device::ComputeDevice;
 use jetnewton_engine::summaries::{Direction, Groups};
 use jetnewton_engine::{Float, Graph, NodeId, Tensor};
 use jetnewton_nets::data::synthetic;
@@ -35,7 +38,7 @@ pub struct Built {
     pub names: Vec<Vec<String>>,
 }
 
-impl<F: Float> Workload<'_, F> {
+impl<'m, F: Float> Workload<'m, F> {
     /// Builds the model and its loss on `g`.
     pub fn build(&self, g: &Graph<F>) -> Result<Built> {
         let (loss, ids) = self
@@ -49,6 +52,18 @@ impl<F: Float> Workload<'_, F> {
             ids,
             groups,
             names,
+        })
+    }
+
+    /// The same workload with its parameters and batch resident on `device`, so that every op with a device rule
+    /// runs there (the labels stay on the host: the loss reads them as indices).
+    pub fn to_device(&self, device: &Arc<dyn ComputeDevice>) -> Result<Workload<'m, F>> {
+        Ok(Workload {
+            model: self.model,
+            params: self.params.to_device(device)?,
+            x: self.x.to_device(device)?,
+            labels: self.labels.clone(),
+            partition: self.partition.clone(),
         })
     }
 

@@ -4,7 +4,7 @@ use std::fmt::{Debug, Display};
 use std::iter::Sum;
 use std::ops::{AddAssign, DivAssign, MulAssign, SubAssign};
 
-use crate::device::{GemmCall, MatmulDevice};
+use crate::device::{DType, GemmCall, MatmulDevice};
 
 /// A floating-point scalar the engine can compute with (implemented for `f32` and `f64`).
 pub trait Float:
@@ -21,10 +21,14 @@ pub trait Float:
     + SubAssign
     + MulAssign
     + DivAssign
+    + bytemuck::Pod
     + 'static
 {
     /// The type's name as it appears in file formats (`"f32"`, `"f64"`).
     const NAME: &'static str;
+
+    /// The element type of this type's device buffers.
+    const DTYPE: DType;
 
     /// Converts from `f64`, rounding to nearest.
     fn of(x: f64) -> Self;
@@ -49,6 +53,7 @@ pub trait Float:
 
 impl Float for f32 {
     const NAME: &'static str = "f32";
+    const DTYPE: DType = DType::F32;
     #[inline]
     fn of(x: f64) -> Self {
         x as f32
@@ -87,6 +92,7 @@ impl Float for f32 {
 
 impl Float for f64 {
     const NAME: &'static str = "f64";
+    const DTYPE: DType = DType::F64;
     #[inline]
     fn of(x: f64) -> Self {
         x

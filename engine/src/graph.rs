@@ -3,6 +3,7 @@
 use std::cell::RefCell;
 use std::sync::Arc;
 
+use crate::device::rules;
 use crate::error::{EngineError, Result};
 use crate::float::Float;
 use crate::op::Op;
@@ -194,7 +195,7 @@ impl<F: Float> Graph<F> {
             (values, inputs.iter().any(|&i| nodes[i].requires_grad))
         };
         let refs: Vec<&Tensor<F>> = values.iter().collect();
-        let value = op.forward(&refs)?;
+        let value = rules::follow(&refs, op.forward(&refs)?)?;
         Ok(self.push(Node {
             op: Some(op),
             inputs: inputs.to_vec(),

@@ -2,11 +2,18 @@
 //!
 //! Storage sits behind an `Arc`, so cloning a tensor is cheap and the tape, the jets and the caller can all hold the
 //! same activations; writing goes through [`Tensor::data_mut`], which copies only when the storage is shared.
+//!
+//! A tensor's storage is in host memory or resident on a [`ComputeDevice`] ([`Tensor::to_device`]); ops whose
+//! first input is resident run their device rules and give resident results, and reading a resident tensor's
+//! elements on the host ([`Tensor::data`]) downloads them once.
 
 use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::device::rules;
+use crate::device::storage::{Resident, Storage};
+use crate::device::{ComputeDevice, DeviceBuffer};
 use crate::error::{EngineError, Result};
 use crate::float::Float;
 
@@ -18,17 +25,24 @@ pub(crate) const PAR_THRESHOLD: usize = 1 << 15;
 pub(crate) const PAR_CHUNK: usize = 1 << 13;
 
 /// A dense row-major tensor of `F`.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 pub struct Tensor<F> {
     shape: Vec<usize>,
-    data: Arc<Vec<F>>,
+    storage: Storage<F>,
+}
+
+impl<F: Float> PartialEq for Tensor<F> {
+    /// Same shape and same elements, wherever they are stored.
+    fn eq(&self, other: &Self) -> bool {
+        self.shape == other.shape && self.data() == other.data()
+    }
 }
 
 impl<F: Float> std::fmt::Debug for Tensor<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let shown: Vec<F> = self.data.iter().take(8).copied().collect();
+        let shown: Vec<F> = self.data().iter().take(8).copied().collect();
         write!(f, "Tensor{:?}{:?}", self.shape, shown)?;
-        if self.data.len() > 8 {
+        if self.numel() > 8 {
             write!(f, "…")?;
         }
         Ok(())
@@ -60,7 +74,7 @@ impl<F: Float> Tensor<F> {
         }
         Ok(Self {
             shape,
-            data: Arc::new(data),
+            storage: Storage::Host(Arc::new(data)),
         })
     }
 
@@ -68,7 +82,7 @@ impl<F: Float> Tensor<F> {
     pub fn full(shape: &[usize], value: F) -> Self {
         Self {
             shape: shape.to_vec(),
-            data: Arc::new(vec![value; numel(shape)]),
+            storage: Storage::Host(Arc::new(vec![value; numel(shape)])),
         }
     }
 
@@ -93,7 +107,7 @@ impl<F: Float> Tensor<F> {
             .collect();
         Self {
             shape: shape.to_vec(),
-            data: Arc::new(data),
+            storage: Storage::Host(Arc::new(data)),
         }
     }
 
@@ -112,7 +126,7 @@ impl<F: Float> Tensor<F> {
             .collect();
         Self {
             shape: shape.to_vec(),
-            data: Arc::new(data),
+            storage: Storage::Host(Arc::new(data)),
         }
     }
 
@@ -125,13 +139,17 @@ impl<F: Float> Tensor<F> {
     pub fn scalar(value: F) -> Self {
         Self {
             shape: Vec::new(),
-            data: Arc::new(vec![value]),
+            storage: Storage::Host(Arc::new(vec![value])),
         }
     }
 
     /// True when both tensors share one storage (a cheap identity test, not a comparison of values).
     pub fn same_storage(&self, other: &Self) -> bool {
-        Arc::ptr_eq(&self.data, &other.data)
+        match (&self.storage, &other.storage) {
+            (Storage::Host(a), Storage::Host(b)) => Arc::ptr_eq(a, b),
+            (Storage::Device(a), Storage::Device(b)) => Arc::ptr_eq(a, b),
+            _ => false,
+        }
     }
 
     /// The shape.
@@ -141,22 +159,117 @@ impl<F: Float> Tensor<F> {
 
     /// Number of elements.
     pub fn numel(&self) -> usize {
-        self.data.len()
+        match &self.storage {
+            Storage::Host(v) => v.len(),
+            Storage::Device(r) => r.buffer.len(),
+        }
     }
 
-    /// The elements in row-major order.
+    /// The elements in row-major order; a resident tensor's are downloaded on the first call (and counted by its
+    /// device).
     pub fn data(&self) -> &[F] {
-        &self.data
+        match &self.storage {
+            Storage::Host(v) => v,
+            Storage::Device(r) => r.host(),
+        }
     }
 
-    /// Mutable access to the elements, copying the storage first if it is shared.
+    /// Mutable access to the elements, copying the storage first if it is shared. A resident tensor moves to the
+    /// host.
     pub fn data_mut(&mut self) -> &mut [F] {
-        Arc::make_mut(&mut self.data).as_mut_slice()
+        if let Storage::Device(r) = &self.storage {
+            self.storage = Storage::Host(Arc::new(r.host().to_vec()));
+        }
+        match &mut self.storage {
+            Storage::Host(v) => Arc::make_mut(v).as_mut_slice(),
+            Storage::Device(_) => unreachable!("moved to the host above"),
+        }
     }
 
-    /// Consumes the tensor and returns its elements (copying only if shared).
+    /// Consumes the tensor and returns its elements (copying only if shared or resident).
     pub fn into_vec(self) -> Vec<F> {
-        Arc::try_unwrap(self.data).unwrap_or_else(|shared| (*shared).clone())
+        match self.storage {
+            Storage::Host(v) => Arc::try_unwrap(v).unwrap_or_else(|shared| (*shared).clone()),
+            Storage::Device(r) => r.host().to_vec(),
+        }
+    }
+
+    /// The device holding the elements, `None` for a host tensor.
+    pub fn device(&self) -> Option<&Arc<dyn ComputeDevice>> {
+        match &self.storage {
+            Storage::Host(_) => None,
+            Storage::Device(r) => Some(&r.device),
+        }
+    }
+
+    /// The device buffer holding the elements, `None` for a host tensor.
+    pub fn device_buffer(&self) -> Option<&DeviceBuffer> {
+        match &self.storage {
+            Storage::Host(_) => None,
+            Storage::Device(r) => Some(&r.buffer),
+        }
+    }
+
+    /// The same tensor resident on `device` (no copy when it is already there).
+    ///
+    /// ```
+    /// # use jetnewton_engine::Tensor;
+    /// let t = Tensor::<f64>::from_vec(vec![2], vec![1.0, 2.0]).unwrap();
+    /// assert!(t.device().is_none());
+    /// ```
+    pub fn to_device(&self, device: &Arc<dyn ComputeDevice>) -> Result<Self> {
+        if let Some(on) = self.device() {
+            if Arc::ptr_eq(on, device) {
+                return Ok(self.clone());
+            }
+        }
+        let bytes: &[u8] = bytemuck::cast_slice(self.data());
+        let buffer = device
+            .upload(F::DTYPE, bytes)
+            .map_err(|message| EngineError::Device {
+                device: device.describe(),
+                message: format!("upload of a {:?} tensor: {message}", self.shape),
+            })?;
+        Ok(Self::from_device(
+            self.shape.clone(),
+            device.clone(),
+            buffer,
+        ))
+    }
+
+    /// The same tensor in host memory (downloading it when resident).
+    pub fn to_host(&self) -> Self {
+        match &self.storage {
+            Storage::Host(_) => self.clone(),
+            Storage::Device(r) => Self {
+                shape: self.shape.clone(),
+                storage: Storage::Host(Arc::new(r.host().to_vec())),
+            },
+        }
+    }
+
+    /// The device buffer for writing in place, when this tensor is resident and the only holder of its storage
+    /// (the host copy, if any, is dropped: it would be stale).
+    pub(crate) fn unique_device_buffer(&mut self) -> Option<&mut DeviceBuffer> {
+        match &mut self.storage {
+            Storage::Device(r) => Arc::get_mut(r).map(Resident::for_writing),
+            Storage::Host(_) => None,
+        }
+    }
+
+    /// A resident tensor of `shape` held in `buffer` on `device`; the buffer must hold `numel(shape)` elements
+    /// of `F` (the device rules that call this allocate it so).
+    pub(crate) fn from_device(
+        shape: Vec<usize>,
+        device: Arc<dyn ComputeDevice>,
+        buffer: DeviceBuffer,
+    ) -> Self {
+        debug_assert_eq!(buffer.len(), numel(&shape));
+        debug_assert_eq!(buffer.dtype(), F::DTYPE);
+        Self {
+            shape,
+            storage: Storage::Device(Arc::new(Resident::new(device, buffer))),
+        }
     }
 
     /// The same elements under another shape with as many elements.
@@ -170,7 +283,7 @@ impl<F: Float> Tensor<F> {
         }
         Ok(Self {
             shape: shape.to_vec(),
-            data: self.data.clone(),
+            storage: self.storage.clone(),
         })
     }
 
@@ -183,19 +296,19 @@ impl<F: Float> Tensor<F> {
                 reason: "expected exactly one element".into(),
             });
         }
-        Ok(self.data[0])
+        Ok(self.data()[0])
     }
 
     /// Converts every element to another float type.
     pub fn cast<G: Float>(&self) -> Tensor<G> {
         Tensor {
             shape: self.shape.clone(),
-            data: Arc::new(
-                self.data
+            storage: Storage::Host(Arc::new(
+                self.data()
                     .iter()
                     .map(|&x| G::of(x.to_f64_lossless()))
                     .collect(),
-            ),
+            )),
         }
     }
 
@@ -224,7 +337,7 @@ impl<F: Float> Tensor<F> {
         }
         Self {
             shape: self.shape.clone(),
-            data: Arc::new(out),
+            storage: Storage::Host(Arc::new(out)),
         }
     }
 
@@ -253,14 +366,20 @@ impl<F: Float> Tensor<F> {
         }
         Ok(Self {
             shape: self.shape.clone(),
-            data: Arc::new(out),
+            storage: Storage::Host(Arc::new(out)),
         })
     }
 
     /// `self += alpha * other`, in place.
     pub fn axpy(&mut self, alpha: F, other: &Self) -> Result<()> {
         self.check_same_shape(other, "axpy")?;
-        let b = other.data.clone();
+        if self.device().is_some() {
+            return rules::axpy_resident(self, alpha, other);
+        }
+        // A clone shares `other`'s storage: it keeps the addend readable while `self` (which may share that very
+        // storage) is written, copy-on-write.
+        let other = other.clone();
+        let b = other.data();
         let a = self.data_mut();
         if a.len() >= PAR_THRESHOLD {
             a.par_chunks_mut(PAR_CHUNK)
@@ -276,6 +395,14 @@ impl<F: Float> Tensor<F> {
 
     /// Multiplies every element by `alpha`.
     pub fn scale(&self, alpha: F) -> Self {
+        if let Some(device) = rules::device_of(self) {
+            if let Ok(scaled) =
+                rules::combination(&device, &[(alpha.to_f64_lossless(), self)], "scale")
+            {
+                return scaled;
+            }
+            // A device that failed has recorded it (see `device::health`); the host computes this one.
+        }
         self.map(|x| alpha * x)
     }
 
@@ -295,6 +422,9 @@ impl<F: Float> Tensor<F> {
     /// Inner product `<self, other>` accumulated in `f64`.
     pub fn dot_f64(&self, other: &Self) -> Result<f64> {
         self.check_same_shape(other, "dot")?;
+        if self.device().is_some() {
+            return rules::dot(self, other);
+        }
         let (a, b) = (self.data(), other.data());
         let chunk = |a: &[F], b: &[F]| {
             a.iter()

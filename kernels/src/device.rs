@@ -14,7 +14,7 @@ use jetnewton_engine::device::{GemmCall, MatmulDevice};
 
 #[cfg(feature = "host-kernels")]
 use crate::backend::HostBackend;
-use crate::backend::{Backend, CudaBackend};
+use crate::backend::{Backend, Counted, CudaBackend};
 use crate::elem::Real;
 use crate::error::KernelError;
 use crate::ops::matmul::{gemm, Gemm};
@@ -30,7 +30,7 @@ pub const EMULATED_MIN_WORK: usize = 0;
 /// A [`Backend`] serving the engine's products (see the module docs).
 pub struct KernelMatmul<B> {
     /// Products are issued from several rayon workers at once; the backend's one stream takes them in turn.
-    backend: Mutex<B>,
+    backend: Mutex<Counted<B>>,
     label: String,
     min_work: usize,
 }
@@ -48,7 +48,7 @@ impl<B: Backend> KernelMatmul<B> {
     /// Serves products of at least `min_work` multiply-adds on `backend`, described as `label`.
     pub fn new(backend: B, label: impl Into<String>, min_work: usize) -> Self {
         Self {
-            backend: Mutex::new(backend),
+            backend: Mutex::new(Counted::new(backend)),
             label: label.into(),
             min_work,
         }
@@ -56,7 +56,7 @@ impl<B: Backend> KernelMatmul<B> {
 
     /// Runs `f` with the backend, other products waiting meanwhile: for work that keeps its data on the device,
     /// such as [`crate::mlp::MlpJets`].
-    pub fn with_backend<R>(&self, f: impl FnOnce(&B) -> R) -> R {
+    pub fn with_backend<R>(&self, f: impl FnOnce(&Counted<B>) -> R) -> R {
         f(&self.backend.lock().unwrap_or_else(PoisonError::into_inner))
     }
 

@@ -59,7 +59,7 @@ pub enum DType {
 }
 
 /// A floating element type.
-pub trait Real: Elem + Into<f64> {
+pub trait Real: Elem + Into<f64> + bytemuck::Pod {
     /// Which of the two.
     const DTYPE: DType;
     /// Rounds an `f64` to this type.

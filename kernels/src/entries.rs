@@ -62,6 +62,10 @@ macro_rules! pair {
 
 /// `matmul.cu`: the batched, summed tiled GEMM.
 pub const MATMUL: Pair = pair!("matmul");
+/// `arith.cu`: `out = a·x + b·out`.
+pub const AXPBY: Pair = pair!("axpby");
+/// `arith.cu`: `out (+)= x ⊙ y`.
+pub const MUL: Pair = pair!("mul");
 /// `conv.cu`: columns of a convolution.
 pub const IM2COL: Pair = pair!("im2col");
 /// `conv.cu`: the adjoint of [`IM2COL`].
@@ -108,6 +112,11 @@ pub const RELU_JET_VJP: Pair = pair!("relu_jet_vjp");
 
 /// Every kernel source, sorted by name.
 pub const MODULES: &[Module] = &[
+    Module {
+        name: "arith",
+        pairs: &[AXPBY, MUL],
+        singles: &[],
+    },
     Module {
         name: "contract",
         pairs: &[DOT_PARTIALS],

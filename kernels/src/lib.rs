@@ -23,6 +23,7 @@
 #![warn(missing_docs)]
 
 mod backend;
+pub mod compute;
 pub mod device;
 pub mod elem;
 pub mod entries;
@@ -31,7 +32,9 @@ pub mod mlp;
 pub mod ops;
 pub mod ptx;
 
-pub use backend::{Backend, Buffer, CudaBackend, CudaBuffer, KernelArgs, KernelRecord, LaunchDims};
+pub use backend::{
+    Backend, Buffer, Counted, Counts, CudaBackend, CudaBuffer, KernelArgs, KernelRecord, LaunchDims,
+};
 #[cfg(feature = "host-kernels")]
 pub use backend::{HostBackend, HostBuffer};
 pub use device::KernelMatmul;

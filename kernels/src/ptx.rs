@@ -5,6 +5,7 @@
 
 /// Every kernel source, by name (the `.cu` file's stem), as in [`crate::entries::MODULES`].
 pub const KERNELS: &[&str] = &[
+    "arith",
     "contract",
     "conv",
     "elementwise_jet",
@@ -24,6 +25,7 @@ macro_rules! embed {
 /// The embedded PTX, by kernel name.
 #[cfg(all(feature = "cuda", not(jetnewton_no_ptx)))]
 const EMBEDDED: &[(&str, &str)] = embed!(
+    "arith",
     "contract",
     "conv",
     "elementwise_jet",

@@ -1,5 +1,8 @@
 //! Parameter descriptions ([`ParamSpec`]) and values ([`Params`]): named tensors in the model's forward order.
 
+use std::sync::Arc;
+
+use jetnewton_engine::device::ComputeDevice;
 use jetnewton_engine::{Float, Tensor};
 
 use crate::error::{NetsError, Result};
@@ -146,6 +149,16 @@ impl<F: Float> Params<F> {
                 .map(|(n, t)| (n.clone(), t.cast()))
                 .collect(),
         }
+    }
+
+    /// The same tensors resident on `device` (see [`Tensor::to_device`]): one upload each.
+    pub fn to_device(&self, device: &Arc<dyn ComputeDevice>) -> Result<Self> {
+        let entries = self
+            .entries
+            .iter()
+            .map(|(n, t)| Ok((n.clone(), t.to_device(device)?)))
+            .collect::<Result<_>>()?;
+        Ok(Params { entries })
     }
 
     /// The entries, consuming `self`.

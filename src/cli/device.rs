@@ -1,10 +1,13 @@
-//! `--device cpu|emulated|cuda[:N]`: where the engine's matrix products (and an MLP's resident summaries) run.
+//! `--device cpu|emulated|cuda[:N]`: where the engine's tensors live and its work runs.
+//!
+//! An open device serves two roles: the engine's matrix-product device for host tensors (installed for the
+//! process), and a [`ComputeDevice`] that commands make workloads resident on ([`OpenDevice::compute`]).
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use jetnewton_engine::device::{self, DeviceGuard, MatmulDevice};
+use jetnewton_engine::device::{self, ComputeDevice, DeviceGuard, MatmulDevice};
 use jetnewton_engine::summaries::Summaries;
 use jetnewton_engine::Float;
 use jetnewton_kernels::{Backend, KernelMatmul, Real};
@@ -63,10 +66,16 @@ impl fmt::Display for DeviceSpec {
 #[derive(Debug)]
 pub struct OpenDevice {
     device: Arc<dyn MatmulDevice>,
+    compute: Arc<dyn ComputeDevice>,
     _installed: DeviceGuard,
 }
 
 impl OpenDevice {
+    /// The device as the engine's [`ComputeDevice`], for tensors resident on it.
+    pub fn compute(&self) -> &Arc<dyn ComputeDevice> {
+        &self.compute
+    }
+
     /// The device's one-line description.
     pub fn describe(&self) -> String {
         self.device.describe()
@@ -118,33 +127,44 @@ impl DeviceSpec {
             flag: "device",
             reason: format!("{self}: {reason}"),
         };
-        let device: Arc<dyn MatmulDevice> = match self {
+        let (device, compute) = match self {
             DeviceSpec::Cpu => return Ok(None),
             DeviceSpec::Cuda(n) => {
-                Arc::new(KernelMatmul::cuda(n).map_err(|e| refused(e.to_string()))?)
+                let gpu = Arc::new(KernelMatmul::cuda(n).map_err(|e| refused(e.to_string()))?);
+                (
+                    gpu.clone() as Arc<dyn MatmulDevice>,
+                    gpu as Arc<dyn ComputeDevice>,
+                )
             }
             DeviceSpec::Emulated => emulated().map_err(refused)?,
         };
         let installed = device::install(device.clone());
         Ok(Some(OpenDevice {
             device,
+            compute,
             _installed: installed,
         }))
     }
 }
 
+/// One device in both roles.
+type Roles = (Arc<dyn MatmulDevice>, Arc<dyn ComputeDevice>);
+
 /// The host kernels as a device, in a build that has them.
 #[cfg(feature = "host-kernels")]
-fn emulated() -> std::result::Result<Arc<dyn MatmulDevice>, String> {
+fn emulated() -> std::result::Result<Roles, String> {
     match KernelMatmul::emulated() {
-        Ok(d) => Ok(Arc::new(d)),
+        Ok(d) => {
+            let d = Arc::new(d);
+            Ok((d.clone(), d))
+        }
         Err(e) => Err(e.to_string()),
     }
 }
 
 /// Without the `host-kernels` feature there is nothing to emulate with.
 #[cfg(not(feature = "host-kernels"))]
-fn emulated() -> std::result::Result<Arc<dyn MatmulDevice>, String> {
+fn emulated() -> std::result::Result<Roles, String> {
     Err("this build has no host kernels (build with --features host-kernels)".into())
 }
 

@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use jetnewton_engine::device::DeviceCounters;
 use jetnewton_engine::summaries::{
     double_backward_summaries, jet_summaries, Summaries, SummaryOptions,
 };
@@ -75,6 +76,34 @@ pub fn run(a: &SummariesArgs, device: Option<&OpenDevice>) -> Result<()> {
         Dtype::F32 => run_typed::<f32>(a, device),
         Dtype::F64 => run_typed::<f64>(a, device),
     }
+}
+
+/// The summaries of `inputs` along `named` by the engine (on the device when they are resident).
+fn engine_summaries<F: Float>(
+    method: Method,
+    inputs: &Workload<'_, F>,
+    named: &Params<F>,
+    opts: SummaryOptions,
+) -> Result<Summaries> {
+    let g = Graph::new();
+    let b = inputs.build(&g)?;
+    let dir = b.direction(&g, named)?;
+    Ok(match method {
+        Method::Jet => jet_summaries(&g, b.loss, &b.groups, &dir, opts)?,
+        Method::DoubleBackward => double_backward_summaries(&g, b.loss, &b.groups, &dir, opts)?,
+    })
+}
+
+/// A device's copies and launches over `repeat` summaries passes, per pass: how much of a pass still crosses
+/// between host and device, and how many kernels it launches.
+fn per_pass_json(used: &DeviceCounters, repeat: usize) -> serde_json::Value {
+    let per = |n: u64| n as f64 / repeat.max(1) as f64;
+    json!({
+        "uploads": per(used.uploads),
+        "downloads": per(used.downloads),
+        "bytes": per(used.bytes),
+        "launches": per(used.launches),
+    })
 }
 
 /// The median time and the summaries resident on the device, when the model is an MLP and jets without slices
@@ -153,30 +182,34 @@ fn run_typed<F: Float + Real>(a: &SummariesArgs, device: Option<&OpenDevice>) ->
     let g = Graph::new();
     let built = inputs.build(&g)?;
     let named = direction_or_gradient(&g, &built, given)?;
-    let (gradient_ms, _) = median_ms(a.repeat, || Ok(inputs.gradient()?))?;
     let opts = SummaryOptions {
         d3_slices: a.d3_slices,
     };
     let on_device = resident(a, device, &inputs, &named)?;
     let computed_on = match (device, &on_device) {
         (None, _) => String::new(),
-        (Some(d), Some(_)) => format!("{} (resident)", d.describe()),
-        (Some(d), None) => format!("{} (matrix products)", d.describe()),
+        (Some(d), Some(_)) => format!("{} (resident MLP)", d.describe()),
+        (Some(d), None) => format!("{} (resident tensors)", d.describe()),
     };
+    // Off the MLP fast path, the general engine runs on tensors resident on the device.
+    let (inputs, named) = match device {
+        Some(d) if on_device.is_none() => (
+            inputs.to_device(d.compute())?,
+            named.to_device(d.compute())?,
+        ),
+        _ => (inputs, named),
+    };
+    let (gradient_ms, _) = median_ms(a.repeat, || Ok(inputs.gradient()?))?;
+    let before = device.map(|d| d.compute().counters());
     let (summaries_ms, s): (f64, Summaries) = match on_device {
         Some(r) => r,
         None => median_ms(a.repeat, || {
-            let g = Graph::new();
-            let b = inputs.build(&g)?;
-            let dir = b.direction(&g, &named)?;
-            Ok(match a.method {
-                Method::Jet => jet_summaries(&g, b.loss, &b.groups, &dir, opts)?,
-                Method::DoubleBackward => {
-                    double_backward_summaries(&g, b.loss, &b.groups, &dir, opts)?
-                }
-            })
+            engine_summaries(a.method, &inputs, &named, opts)
         })?,
     };
+    let per_pass = device
+        .zip(before)
+        .map(|(d, before)| per_pass_json(&d.compute().counters().since(&before), a.repeat));
     if let Some(bad) = first_non_finite(&s) {
         return Err(CliError::NonFinite(format!(
             "the summaries are not finite ({bad}) although the weights, the batch and the direction are: the \
@@ -199,6 +232,7 @@ fn run_typed<F: Float + Real>(a: &SummariesArgs, device: Option<&OpenDevice>) ->
     // The exchange format of the CPU is unchanged; a run on a kernels device says where it ran.
     if device.is_some() {
         out["device"] = json!(computed_on);
+        out["device_work_per_pass"] = json!(per_pass);
     }
     if let Some(l) = a.lambda_int {
         let (eta, solver) = eta_json(&s, l);

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::device::rules;
 use crate::error::{EngineError, Result};
 use crate::float::Float;
 use crate::graph::{Graph, NodeId};
@@ -62,14 +63,14 @@ pub fn forward_jets_shared<F: Float>(
         let j = match split {
             None => {
                 let refs: Vec<&Jet<F>> = ins.iter().collect();
-                op.jet(&refs, &node.value)?
+                rules::follow_jet(node.value.device(), op.jet(&refs, &node.value)?)?
             }
             Some((slot, sh)) => {
                 let p = node.inputs[slot];
                 let u = sh.dirs[&p];
                 ins[slot] = Jet::constant(graph.value(p), order);
                 let refs: Vec<&Jet<F>> = ins.iter().collect();
-                let mut j = op.jet(&refs, &node.value)?;
+                let mut j = rules::follow_jet(node.value.device(), op.jet(&refs, &node.value)?)?;
                 let other = &ins[1 - slot];
                 let cache = sh.caches.entry((n, slot)).or_default();
                 for k in 0..order {
@@ -78,11 +79,11 @@ pub fn forward_jets_shared<F: Float>(
                     args[slot] = u;
                     let term = if k == 0 {
                         if cache.p.is_none() {
-                            cache.p = Some(op.forward(&args)?);
+                            cache.p = Some(rules::follow(&args, op.forward(&args)?)?);
                         }
                         cache.p.clone()
                     } else {
-                        Some(op.forward(&args)?)
+                        Some(rules::follow(&args, op.forward(&args)?)?)
                     };
                     add_coeff(&mut j.coeffs[k + 1], term.as_ref())?;
                 }
@@ -301,6 +302,7 @@ fn pull_back<F: Float>(
         let grads = op.jet_vjp(&refs, &truncated(at.y, ki), &truncated(at.gy, ki), &wanted)?;
         for ((&i, g), &w) in inputs.iter().zip(grads).zip(&wanted) {
             let (Some(g), true) = (g, w) else { continue };
+            let g = rules::follow_jet(at.y.get(0).and_then(Tensor::device), g)?;
             let acc = cot[i].get_or_insert_with(|| Jet::zero(max_order));
             acc.accumulate(&g, 1)?;
         }

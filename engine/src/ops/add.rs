@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use crate::device::rules;
 use crate::error::Result;
 use crate::float::Float;
 use crate::graph::{Graph, NodeId, Var};
@@ -43,6 +44,9 @@ impl<F: Float> Op<F> for Add {
         "add"
     }
     fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
+        if let Some(device) = rules::device_of(x[0]) {
+            return rules::combination(&device, &[(1.0, x[0]), (1.0, x[1])], "add");
+        }
         x[0].zip_map(x[1], "add", |a, b| a + b)
     }
     fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
@@ -77,6 +81,9 @@ impl<F: Float> Op<F> for Sub {
         "sub"
     }
     fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
+        if let Some(device) = rules::device_of(x[0]) {
+            return rules::combination(&device, &[(1.0, x[0]), (-1.0, x[1])], "sub");
+        }
         x[0].zip_map(x[1], "sub", |a, b| a - b)
     }
     fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {

@@ -1,6 +1,7 @@
 //! Matrix product with either operand transposed: bilinear, and closed under its own adjoints.
 
 use crate::cpu::gemm::{matmul, Layout};
+use crate::device::{rules, GemmCall};
 use crate::error::{EngineError, Result};
 use crate::float::Float;
 use crate::graph::Var;
@@ -29,6 +30,18 @@ fn dims<F: Float>(t: &Tensor<F>, transposed: bool) -> Result<(usize, usize)> {
     }
 }
 
+/// Errors unless an accumulator has the product's shape `m×n`.
+fn check_accumulator<F: Float>(acc: &Tensor<F>, m: usize, n: usize) -> Result<()> {
+    if acc.shape() != [m, n] {
+        return Err(EngineError::ShapeMismatch {
+            op: "matmul accumulate",
+            lhs: acc.shape().to_vec(),
+            rhs: vec![m, n],
+        });
+    }
+    Ok(())
+}
+
 impl MatMul {
     /// Output shape, checking that the inner dimensions agree.
     fn out_dims<F: Float>(&self, a: &Tensor<F>, b: &Tensor<F>) -> Result<(usize, usize, usize)> {
@@ -53,15 +66,23 @@ impl MatMul {
     ) -> Result<Option<Tensor<F>>> {
         let (m, n, k) = self.out_dims(a, b)?;
         let (la, lb) = (Layout::from_flag(self.ta), Layout::from_flag(self.tb));
+        if let Some(device) = rules::device_of(a) {
+            if let Some(acc) = &acc {
+                check_accumulator(acc, m, n)?;
+            }
+            let call = GemmCall {
+                m,
+                n,
+                k,
+                a: la,
+                b: lb,
+                accumulate: acc.is_some(),
+            };
+            return rules::gemm_resident(&device, call, a, b, acc);
+        }
         match acc {
             Some(acc) => {
-                if acc.shape() != [m, n] {
-                    return Err(EngineError::ShapeMismatch {
-                        op: "matmul accumulate",
-                        lhs: acc.shape().to_vec(),
-                        rhs: vec![m, n],
-                    });
-                }
+                check_accumulator(acc, m, n)?;
                 matmul(
                     m,
                     n,

@@ -2,6 +2,7 @@
 
 use rayon::prelude::*;
 
+use crate::device::rules;
 use crate::error::Result;
 use crate::float::Float;
 use crate::graph::Var;
@@ -18,6 +19,9 @@ pub(crate) fn mul_into<F: Float>(
     b: &Tensor<F>,
     acc: Option<&mut Tensor<F>>,
 ) -> Result<Option<Tensor<F>>> {
+    if let Some(device) = rules::device_of(a) {
+        return rules::mul_resident(&device, a, b, acc);
+    }
     match acc {
         None => Ok(Some(a.zip_map(b, "mul", |x, y| x * y)?)),
         Some(acc) => {

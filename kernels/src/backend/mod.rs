@@ -6,6 +6,7 @@
 //! The safe wrappers in [`crate::ops`] are written once over [`Backend`], so the host tests exercise
 //! the very launch code, argument order and launch shapes that run on a GPU.
 
+mod counted;
 #[cfg(feature = "cuda")]
 mod cuda;
 #[cfg(not(feature = "cuda"))]
@@ -14,6 +15,7 @@ mod cuda;
 #[cfg(feature = "host-kernels")]
 mod host;
 
+pub use counted::{Counted, Counts};
 pub use cuda::{CudaBackend, CudaBuffer};
 #[cfg(feature = "host-kernels")]
 pub use host::{HostBackend, HostBuffer};

@@ -2,6 +2,7 @@
 //! will touch, pick the launch shape, and push the arguments in the kernel's order. Written once
 //! over [`Backend`](crate::Backend), they run unchanged on a GPU and on the host backend.
 
+pub mod arith;
 pub mod contract;
 pub mod conv;
 pub mod elementwise;

@@ -10,6 +10,7 @@ pub use functions::UnaryFn;
 
 use functions::{sigmoid_low, tanh_low};
 
+use crate::device::{rules, DeviceActivation, MAX_JET_ORDER};
 use crate::error::Result;
 use crate::float::Float;
 use crate::graph::{Graph, NodeId, Var};
@@ -44,6 +45,64 @@ impl Unary {
         }
     }
 
+    /// The device activation computing this function, when there is one (the function itself, not a derivative).
+    fn on_device(&self) -> Option<DeviceActivation> {
+        if self.deriv != 0 {
+            return None;
+        }
+        match self.f {
+            UnaryFn::Tanh => Some(DeviceActivation::Tanh),
+            UnaryFn::Sigmoid => Some(DeviceActivation::Sigmoid),
+            UnaryFn::Elu(alpha) => Some(DeviceActivation::Elu(alpha)),
+            UnaryFn::Relu => Some(DeviceActivation::Relu),
+            _ => None,
+        }
+    }
+
+    /// The jet of `f(x)` on the device holding `y0`, when the function has a device rule at this order.
+    fn device_jet<F: Float>(&self, x: &Jet<F>, y0: &Tensor<F>) -> Option<Result<Jet<F>>> {
+        let (device, f) = (rules::device_of(y0)?, self.on_device()?);
+        let order = x.order();
+        if order > MAX_JET_ORDER {
+            return None;
+        }
+        let mut jet = Jet::constant(y0.clone(), order);
+        if x.is_constant() {
+            return Some(Ok(jet));
+        }
+        let coeffs: Vec<Option<&Tensor<F>>> = (0..=order).map(|k| x.get(k)).collect();
+        Some(
+            rules::activation_jet(&device, f, &coeffs, y0.shape()).map(|higher| {
+                for (k, c) in higher.into_iter().enumerate() {
+                    jet.coeffs[k + 1] = Some(c);
+                }
+                jet
+            }),
+        )
+    }
+
+    /// The lifted reverse rule on the device holding `x₀`, when the function has a device rule at this order.
+    fn device_jet_vjp<F: Float>(&self, x: &Jet<F>, gy: &Jet<F>) -> Option<Result<Jet<F>>> {
+        let (device, f) = (rules::device_of(x.get(0)?)?, self.on_device()?);
+        let order = gy.order();
+        if order > MAX_JET_ORDER {
+            return None;
+        }
+        let shape = x.get(0)?.shape().to_vec();
+        let xs: Vec<Option<&Tensor<F>>> = (0..=order).map(|k| x.get(k)).collect();
+        let gs: Vec<Option<&Tensor<F>>> = (0..=order).map(|k| gy.get(k)).collect();
+        Some(
+            rules::activation_jet_vjp(&device, f, &xs, &gs, &shape).map(|higher| {
+                // Coefficient 0 stays the zero tag: the caller has it from the order-0 sweep.
+                let mut jet = Jet::zero(order);
+                for (k, c) in higher.into_iter().enumerate() {
+                    jet.coeffs[k + 1] = Some(c);
+                }
+                jet
+            }),
+        )
+    }
+
     /// The derivative `f'(x)` written as a function of the output `y`, where that avoids re-evaluating `f`.
     fn derivative_of_output(&self) -> Option<UnaryFn> {
         match (&self.f, self.deriv) {
@@ -60,6 +119,9 @@ impl<F: Float> Op<F> for Unary {
         "unary"
     }
     fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
+        if let (Some(device), Some(f)) = (rules::device_of(x[0]), self.on_device()) {
+            return rules::activation(&device, f, x[0]);
+        }
         // The common functions with the dispatch (and the f64 → F coefficient conversions) hoisted out of the
         // element loop, which then vectorises; the same operations in the same order as `eval`, so the same bits.
         if self.deriv == 0 {
@@ -79,6 +141,9 @@ impl<F: Float> Op<F> for Unary {
         Ok(x[0].map(|v| self.eval(v)))
     }
     fn jet(&self, x: &[&Jet<F>], y0: &Tensor<F>) -> Result<Jet<F>> {
+        if let Some(jet) = self.device_jet(x[0], y0) {
+            return jet;
+        }
         let fy = (self.deriv == 0).then(|| y0.data());
         // tanh and sigmoid at low order: derivatives straight from the output, no dispatch inside the loop.
         if self.deriv == 0 && x[0].order() == 2 && !x[0].is_constant() {
@@ -135,6 +200,9 @@ impl<F: Float> Op<F> for Unary {
         gy: &Jet<F>,
         _: &[bool],
     ) -> Result<Vec<Option<Jet<F>>>> {
+        if let Some(jet) = self.device_jet_vjp(x[0], gy) {
+            return Ok(vec![Some(jet?)]);
+        }
         let fy = if self.deriv == 0 {
             y.get(0).map(|t| t.data())
         } else {

@@ -1,5 +1,12 @@
-//! Where the engine's matrix products run: on the CPU (the default), or on a [`MatmulDevice`] installed for the
-//! whole process, such as the CUDA GEMM of `jetnewton-kernels`.
+//! Devices: where the engine's tensors live and its work runs.
+//!
+//! Two roles, one device object (the `jetnewton-kernels` crate implements both):
+//! - [`ComputeDevice`] holds tensors ([`Tensor::to_device`](crate::Tensor::to_device)) and runs the device rules of
+//!   the ops on them, so that the data stays on the device between ops (see [`compute`]);
+//! - [`MatmulDevice`], installed for the whole process, takes the large matrix products of host tensors (below).
+//!
+//! Where the engine's matrix products of host tensors run: on the CPU (the default), or on a [`MatmulDevice`]
+//! installed for the whole process, such as the CUDA GEMM of `jetnewton-kernels`.
 //!
 //! Every product of the engine goes through [`crate::cpu::gemm::matmul`]: the linear layers, their jets and
 //! lifted adjoints, the convolutions (as im2col products) and K-FAC's factors. When a device is installed and a
@@ -62,6 +69,15 @@
 //! assert_eq!(naive.0.load(std::sync::atomic::Ordering::Relaxed), 1);
 //! assert!(device::health().is_ok());
 //! ```
+
+pub mod compute;
+pub(crate) mod rules;
+pub(crate) mod storage;
+
+pub use compute::{
+    ComputeDevice, DType, DeviceActivation, DeviceBuffer, DeviceCounters, DeviceResult, PackedJet,
+    MAX_JET_ORDER,
+};
 
 use std::any::Any;
 use std::fmt::Debug;
@@ -206,12 +222,14 @@ pub fn health() -> Result<()> {
 
 /// Records a failure of `device`; the first one is kept.
 pub(crate) fn record_failure(device: &dyn MatmulDevice, message: String) {
+    record_failure_of(device.describe(), message);
+}
+
+/// Records a failure of the device described as `device`; the first one is kept.
+pub(crate) fn record_failure_of(device: String, message: String) {
     let mut failure = FAILURE.lock().unwrap_or_else(PoisonError::into_inner);
     if failure.is_none() {
-        *failure = Some(EngineError::Device {
-            device: device.describe(),
-            message,
-        });
+        *failure = Some(EngineError::Device { device, message });
     }
     ACTIVE.store(false, Ordering::Release);
 }

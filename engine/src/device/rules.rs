@@ -1,0 +1,330 @@
+//! The building blocks of the ops' device rules: where an op runs, fresh resident results, and the arithmetic
+//! every rule shares (linear combinations, products, GEMM, packed jets), each turning a device's message into an
+//! [`EngineError::Device`] that names the op.
+//!
+//! An op runs on the device of its first input when that input is resident ([`device_of`]); other inputs are
+//! brought there ([`on`]: free when they already are, an upload otherwise).
+
+use std::sync::Arc;
+
+use super::compute::{ComputeDevice, DeviceActivation, DeviceBuffer, PackedJet};
+use super::GemmCall;
+use crate::error::{EngineError, Result};
+use crate::float::Float;
+use crate::jet::Jet;
+use crate::tensor::{numel, Tensor};
+
+/// The device an op with these inputs runs on: its first input's, if resident.
+pub(crate) fn device_of<F: Float>(first: &Tensor<F>) -> Option<Arc<dyn ComputeDevice>> {
+    first.device().cloned()
+}
+
+/// Turns a device's message into an error naming `op`.
+fn failed(device: &Arc<dyn ComputeDevice>, op: &str) -> impl FnOnce(String) -> EngineError {
+    let device = device.describe();
+    let op = op.to_string();
+    move |message| EngineError::Device {
+        device,
+        message: format!("{op}: {message}"),
+    }
+}
+
+/// `t` resident on `device` (uploaded if it is not).
+pub(crate) fn on<F: Float>(t: &Tensor<F>, device: &Arc<dyn ComputeDevice>) -> Result<Tensor<F>> {
+    t.to_device(device)
+}
+
+/// The buffer of a tensor known to be resident (callers pass results of [`on`]).
+fn buffer<'t, F: Float>(t: &'t Tensor<F>, op: &'static str) -> Result<&'t DeviceBuffer> {
+    t.device_buffer().ok_or_else(|| EngineError::Device {
+        device: "host".into(),
+        message: format!("{op}: an operand expected on the device is in host memory"),
+    })
+}
+
+/// A resident tensor of zeros.
+pub(crate) fn zeros<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    shape: &[usize],
+    op: &'static str,
+) -> Result<Tensor<F>> {
+    let buffer = device
+        .zeros(F::DTYPE, numel(shape))
+        .map_err(failed(device, op))?;
+    Ok(Tensor::from_device(shape.to_vec(), device.clone(), buffer))
+}
+
+/// The buffer of `acc` for writing in place: its own when unshared, else a fresh copy that replaces it.
+fn writable<'t, F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    acc: &'t mut Tensor<F>,
+    op: &'static str,
+) -> Result<&'t mut DeviceBuffer> {
+    if acc.unique_device_buffer().is_none() {
+        let src = on(acc, device)?;
+        let mut copy = zeros::<F>(device, src.shape(), op)?;
+        let n = src.numel();
+        let dst = copy
+            .unique_device_buffer()
+            .expect("a fresh buffer is unshared");
+        device
+            .axpby(n, 1.0, (buffer(&src, op)?, 0), 0.0, (dst, 0))
+            .map_err(failed(device, op))?;
+        *acc = copy;
+    }
+    Ok(acc.unique_device_buffer().expect("made unshared above"))
+}
+
+/// `acc += alpha · x` on the device of `acc`.
+pub(crate) fn axpy_resident<F: Float>(acc: &mut Tensor<F>, alpha: F, x: &Tensor<F>) -> Result<()> {
+    const OP: &str = "axpy";
+    let device = device_of(acc).expect("called for resident accumulators");
+    let x = on(x, &device)?;
+    let n = x.numel();
+    let dst = writable(&device, acc, OP)?;
+    device
+        .axpby(
+            n,
+            alpha.to_f64_lossless(),
+            (buffer(&x, OP)?, 0),
+            1.0,
+            (dst, 0),
+        )
+        .map_err(failed(&device, OP))
+}
+
+/// `Σ aᵢ xᵢ` over tensors of one shape, resident on `device`.
+pub(crate) fn combination<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    terms: &[(f64, &Tensor<F>)],
+    op: &'static str,
+) -> Result<Tensor<F>> {
+    let shape = terms[0].1.shape();
+    let mut out = zeros::<F>(device, shape, op)?;
+    for &(a, x) in terms {
+        x.check_same_shape(terms[0].1, op)?;
+        let x = on(x, device)?;
+        let dst = out
+            .unique_device_buffer()
+            .expect("a fresh buffer is unshared");
+        device
+            .axpby(x.numel(), a, (buffer(&x, op)?, 0), 1.0, (dst, 0))
+            .map_err(failed(device, op))?;
+    }
+    Ok(out)
+}
+
+/// `acc (+)= a ⊙ b` on the device: into a fresh result when there is no accumulator.
+pub(crate) fn mul_resident<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    a: &Tensor<F>,
+    b: &Tensor<F>,
+    acc: Option<&mut Tensor<F>>,
+) -> Result<Option<Tensor<F>>> {
+    const OP: &str = "mul";
+    a.check_same_shape(b, OP)?;
+    let (a, b) = (on(a, device)?, on(b, device)?);
+    let n = a.numel();
+    let product = |dst: &mut DeviceBuffer, accumulate: bool| {
+        device
+            .mul(n, buffer(&a, OP)?, buffer(&b, OP)?, dst, accumulate)
+            .map_err(failed(device, OP))
+    };
+    match acc {
+        Some(acc) => {
+            acc.check_same_shape(&a, OP)?;
+            product(writable(device, acc, OP)?, true)?;
+            Ok(None)
+        }
+        None => {
+            let mut out = zeros::<F>(device, a.shape(), OP)?;
+            product(out.unique_device_buffer().expect("fresh"), false)?;
+            Ok(Some(out))
+        }
+    }
+}
+
+/// `acc (+)= op(a)·op(b)` as `call` on the device: into a fresh `m×n` result when there is no accumulator.
+pub(crate) fn gemm_resident<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    call: GemmCall,
+    a: &Tensor<F>,
+    b: &Tensor<F>,
+    acc: Option<&mut Tensor<F>>,
+) -> Result<Option<Tensor<F>>> {
+    const OP: &str = "matmul";
+    let (a, b) = (on(a, device)?, on(b, device)?);
+    let run = |dst: &mut DeviceBuffer, accumulate: bool| {
+        let call = GemmCall { accumulate, ..call };
+        device
+            .gemm(&call, buffer(&a, OP)?, buffer(&b, OP)?, dst)
+            .map_err(failed(device, OP))
+    };
+    match acc {
+        Some(acc) => {
+            run(writable(device, acc, OP)?, true)?;
+            Ok(None)
+        }
+        None => {
+            let mut out = zeros::<F>(device, &[call.m, call.n], OP)?;
+            run(out.unique_device_buffer().expect("fresh"), false)?;
+            Ok(Some(out))
+        }
+    }
+}
+
+/// Coefficients `0..=order` of a jet packed into one resident buffer, planes `len` apart (zero tags as zeros).
+fn pack<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    coeffs: &[Option<&Tensor<F>>],
+    len: usize,
+    op: &'static str,
+) -> Result<Tensor<F>> {
+    let mut packed = zeros::<F>(device, &[coeffs.len() * len], op)?;
+    for (k, c) in coeffs.iter().enumerate() {
+        if let Some(c) = c {
+            let c = on(c, device)?;
+            let dst = packed.unique_device_buffer().expect("fresh");
+            device
+                .axpby(len, 1.0, (buffer(&c, op)?, 0), 0.0, (dst, k * len))
+                .map_err(failed(device, op))?;
+        }
+    }
+    Ok(packed)
+}
+
+/// Plane `k` of a packed jet as a resident tensor of `shape`.
+fn plane<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    packed: &Tensor<F>,
+    k: usize,
+    shape: &[usize],
+    op: &'static str,
+) -> Result<Tensor<F>> {
+    let len = numel(shape);
+    let mut out = zeros::<F>(device, shape, op)?;
+    let dst = out.unique_device_buffer().expect("fresh");
+    device
+        .axpby(len, 1.0, (buffer(packed, op)?, k * len), 0.0, (dst, 0))
+        .map_err(failed(device, op))?;
+    Ok(out)
+}
+
+/// `y = f(x)` on jets (coefficients `0..=order`, zero tags allowed above 0): coefficients `1..=order` of `y`,
+/// each resident.
+pub(crate) fn activation_jet<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    f: DeviceActivation,
+    x: &[Option<&Tensor<F>>],
+    shape: &[usize],
+) -> Result<Vec<Tensor<F>>> {
+    const OP: &str = "activation jet";
+    let jet = PackedJet {
+        len: numel(shape),
+        order: x.len() - 1,
+    };
+    let packed = pack(device, x, jet.len, OP)?;
+    let mut y = zeros::<F>(device, &[jet.span()], OP)?;
+    device
+        .activation_jet(
+            f,
+            jet,
+            buffer(&packed, OP)?,
+            y.unique_device_buffer().expect("fresh"),
+        )
+        .map_err(failed(device, OP))?;
+    (1..=jet.order)
+        .map(|k| plane(device, &y, k, shape, OP))
+        .collect()
+}
+
+/// `dx = g · f'(x)` on jets: coefficients `1..=order` of `dx`, each resident.
+pub(crate) fn activation_jet_vjp<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    f: DeviceActivation,
+    x: &[Option<&Tensor<F>>],
+    g: &[Option<&Tensor<F>>],
+    shape: &[usize],
+) -> Result<Vec<Tensor<F>>> {
+    const OP: &str = "activation jet vjp";
+    let jet = PackedJet {
+        len: numel(shape),
+        order: x.len() - 1,
+    };
+    let (px, pg) = (pack(device, x, jet.len, OP)?, pack(device, g, jet.len, OP)?);
+    let mut dx = zeros::<F>(device, &[jet.span()], OP)?;
+    device
+        .activation_jet_vjp(
+            f,
+            jet,
+            buffer(&px, OP)?,
+            buffer(&pg, OP)?,
+            dx.unique_device_buffer().expect("fresh"),
+        )
+        .map_err(failed(device, OP))?;
+    (1..=jet.order)
+        .map(|k| plane(device, &dx, k, shape, OP))
+        .collect()
+}
+
+/// `f(x)` for one resident tensor: the order-0 case of [`activation_jet`].
+pub(crate) fn activation<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    f: DeviceActivation,
+    x: &Tensor<F>,
+) -> Result<Tensor<F>> {
+    const OP: &str = "activation";
+    let x = on(x, device)?;
+    let jet = PackedJet {
+        len: x.numel(),
+        order: 0,
+    };
+    let mut y = zeros::<F>(device, x.shape(), OP)?;
+    device
+        .activation_jet(
+            f,
+            jet,
+            buffer(&x, OP)?,
+            y.unique_device_buffer().expect("fresh"),
+        )
+        .map_err(failed(device, OP))?;
+    Ok(y)
+}
+
+/// `<x, y>` in `f64` on the device of `x`.
+pub(crate) fn dot<F: Float>(x: &Tensor<F>, y: &Tensor<F>) -> Result<f64> {
+    const OP: &str = "dot";
+    let device = device_of(x).expect("called for resident tensors");
+    let y = on(y, &device)?;
+    device
+        .dot(x.numel(), buffer(x, OP)?, buffer(&y, OP)?)
+        .map_err(failed(&device, OP))
+}
+
+/// `out`, moved to the device of the first resident tensor among `inputs` when it is in host memory: an op
+/// without a device rule hands its result back (one counted upload), so that the ops after it stay resident.
+pub(crate) fn follow<F: Float>(inputs: &[&Tensor<F>], out: Tensor<F>) -> Result<Tensor<F>> {
+    if out.device().is_some() {
+        return Ok(out);
+    }
+    match inputs.iter().find_map(|t| t.device()) {
+        Some(device) => out.to_device(&device.clone()),
+        None => Ok(out),
+    }
+}
+
+/// Every coefficient of `jet` on `device` (when there is one): [`follow`] for the jets of ops without device
+/// rules.
+pub(crate) fn follow_jet<F: Float>(
+    device: Option<&Arc<dyn ComputeDevice>>,
+    mut jet: Jet<F>,
+) -> Result<Jet<F>> {
+    if let Some(device) = device {
+        for c in jet.coeffs.iter_mut().flatten() {
+            if c.device().is_none() {
+                *c = c.to_device(device)?;
+            }
+        }
+    }
+    Ok(jet)
+}

@@ -1,0 +1,42 @@
+// Elementwise arithmetic of the device engine: the linear combinations and products that the ops'
+// device rules are made of (adding jets' coefficients, packing them into planes, products of the
+// elementwise-product op). One thread per element in a grid-stride loop.
+//
+// Entry points, each for f32 and f64 (`_f32`, `_f64`):
+//   axpby(x, out, n, a, b)         out[i] = a * x[i] + b * out[i]   (b = 0: out is not read)
+//   mul(x, y, out, n, accumulate)  out[i] = x[i] * y[i]   (+ out[i] when accumulate != 0)
+// Pointers may point into the middle of a buffer (the wrappers pass offsets).
+#include "common.cuh"
+
+using jetnewton::i64;
+
+namespace {
+
+template <typename T>
+__device__ void axpby_kernel(const T* x, T* out, i64 n, T a, T b) {
+    for (i64 i = jetnewton::grid_index(); i < n; i += jetnewton::grid_size()) {
+        // b = 0 must not read out: a fresh buffer may hold anything, NaN included.
+        out[i] = b == T(0) ? a * x[i] : a * x[i] + b * out[i];
+    }
+}
+
+template <typename T>
+__device__ void mul_kernel(const T* x, const T* y, T* out, i64 n, i64 accumulate) {
+    for (i64 i = jetnewton::grid_index(); i < n; i += jetnewton::grid_size()) {
+        out[i] = accumulate ? out[i] + x[i] * y[i] : x[i] * y[i];
+    }
+}
+
+}  // namespace
+
+#define JN_ARITH(T, SUFFIX)                                                                      \
+    extern "C" __global__ void axpby_##SUFFIX(const T* x, T* out, i64 n, T a, T b) {            \
+        axpby_kernel<T>(x, out, n, a, b);                                                        \
+    }                                                                                            \
+    extern "C" __global__ void mul_##SUFFIX(const T* x, const T* y, T* out, i64 n,             \
+                                            i64 accumulate) {                                    \
+        mul_kernel<T>(x, y, out, n, accumulate);                                                 \
+    }
+
+JN_ARITH(float, f32)
+JN_ARITH(double, f64)

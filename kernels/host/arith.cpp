@@ -1,0 +1,7 @@
+// Host build of kernels/cu/arith.cu (see cuda_host.h).
+#include "cuda_host.h"
+#include "arith.cu"
+#include "registry.h"
+
+JN_HOST_KERNELS(arith, JN_HOST_KERNEL(axpby_f32), JN_HOST_KERNEL(axpby_f64), JN_HOST_KERNEL(mul_f32),
+                JN_HOST_KERNEL(mul_f64))

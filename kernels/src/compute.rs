@@ -1,0 +1,264 @@
+//! The kernels as the engine's [`ComputeDevice`]: tensors resident in the backend's memory and the ops' device
+//! rules run as kernel launches (`cu/arith.cu`, `matmul.cu`, `elementwise_jet.cu`, `contract.cu`).
+//!
+//! A [`DeviceBuffer`] made here holds the backend's own buffer of `f32` or `f64`; a buffer of another device or
+//! type is refused with a message, never misread.
+
+use jetnewton_engine::cpu::gemm::Layout;
+use jetnewton_engine::device::{
+    ComputeDevice, DType, DeviceActivation, DeviceBuffer, DeviceCounters, DeviceResult, GemmCall,
+    PackedJet,
+};
+
+use bytemuck::Zeroable;
+
+use crate::backend::{Backend, Counted};
+use crate::device::KernelMatmul;
+use crate::elem::Real;
+use crate::error::KernelError;
+use crate::ops::contract::{dots_to_host, Dots};
+use crate::ops::elementwise::{activation_jet, activation_jet_vjp, Activation};
+use crate::ops::matmul::{gemm, Gemm};
+use crate::ops::{arith, JetLayout};
+
+/// The backend's buffer of `T` inside `buffer`, or a message saying it is not one.
+fn typed<B: Backend, T: Real>(buffer: &DeviceBuffer) -> DeviceResult<&B::Buffer<T>>
+where
+    B::Buffer<T>: 'static,
+{
+    buffer.handle::<B::Buffer<T>>().ok_or_else(|| {
+        format!(
+            "a {:?} buffer that this device did not make",
+            buffer.dtype()
+        )
+    })
+}
+
+/// The same, mutably.
+fn typed_mut<B: Backend, T: Real>(buffer: &mut DeviceBuffer) -> DeviceResult<&mut B::Buffer<T>>
+where
+    B::Buffer<T>: 'static,
+{
+    let dtype = buffer.dtype();
+    buffer
+        .handle_mut::<B::Buffer<T>>()
+        .ok_or_else(|| format!("a {dtype:?} buffer that this device did not make"))
+}
+
+/// The kernels' activation for the engine's.
+fn activation(f: DeviceActivation) -> Activation {
+    match f {
+        DeviceActivation::Tanh => Activation::Tanh,
+        DeviceActivation::Sigmoid => Activation::Sigmoid,
+        DeviceActivation::Elu(alpha) => Activation::Elu { alpha },
+        DeviceActivation::Relu => Activation::Relu,
+    }
+}
+
+/// The kernels' GEMM description of an engine product.
+fn gemm_of(call: &GemmCall) -> Gemm {
+    let mut g = Gemm::new(call.m, call.n, call.k);
+    if call.a == Layout::Transposed {
+        g = g.trans_a();
+    }
+    if call.b == Layout::Transposed {
+        g = g.trans_b();
+    }
+    g
+}
+
+/// Runs `$body` with `$T` the element type of `$dtype`.
+macro_rules! by_dtype {
+    ($dtype:expr, $T:ident => $body:expr) => {
+        match $dtype {
+            DType::F32 => {
+                type $T = f32;
+                $body
+            }
+            DType::F64 => {
+                type $T = f64;
+                $body
+            }
+        }
+    };
+}
+
+fn message(e: KernelError) -> String {
+    e.to_string()
+}
+
+impl<B> KernelMatmul<B>
+where
+    B: Backend + Send + 'static,
+    B::Buffer<f32>: Send + Sync + 'static,
+    B::Buffer<f64>: Send + Sync + 'static,
+{
+    fn wrap<T: Real>(buffer: B::Buffer<T>, dtype: DType) -> DeviceBuffer
+    where
+        B::Buffer<T>: Send + Sync + 'static,
+    {
+        use crate::backend::Buffer;
+        let len = buffer.len();
+        DeviceBuffer::new(dtype, len, Box::new(buffer))
+    }
+
+    fn locked<R>(&self, f: impl FnOnce(&Counted<B>) -> DeviceResult<R>) -> DeviceResult<R> {
+        self.with_backend(f)
+    }
+}
+
+impl<B> ComputeDevice for KernelMatmul<B>
+where
+    B: Backend + Send + 'static,
+    B::Buffer<f32>: Send + Sync + 'static,
+    B::Buffer<f64>: Send + Sync + 'static,
+{
+    fn upload(&self, dtype: DType, bytes: &[u8]) -> DeviceResult<DeviceBuffer> {
+        self.locked(|b| {
+            by_dtype!(dtype, T => {
+                // Host bytes need not be aligned for T: copy them into a typed vector first.
+                let mut values = vec![T::zeroed(); bytes.len() / dtype.size()];
+                let target: &mut [u8] = bytemuck::cast_slice_mut(&mut values);
+                if target.len() != bytes.len() {
+                    return Err(format!("upload of {} bytes: not whole {dtype:?} elements", bytes.len()));
+                }
+                target.copy_from_slice(bytes);
+                Ok(Self::wrap(b.upload(&values).map_err(message)?, dtype))
+            })
+        })
+    }
+
+    fn download(&self, buffer: &DeviceBuffer, bytes: &mut [u8]) -> DeviceResult<()> {
+        self.locked(|b| {
+            by_dtype!(buffer.dtype(), T => {
+                let values = b.download(typed::<B, T>(buffer)?).map_err(message)?;
+                if values.len() * buffer.dtype().size() != bytes.len() {
+                    return Err(format!(
+                        "download of {} elements into {} bytes",
+                        values.len(),
+                        bytes.len()
+                    ));
+                }
+                bytes.copy_from_slice(bytemuck::cast_slice(&values));
+                Ok(())
+            })
+        })
+    }
+
+    fn zeros(&self, dtype: DType, len: usize) -> DeviceResult<DeviceBuffer> {
+        self.locked(|b| {
+            by_dtype!(dtype, T => Ok(Self::wrap(b.alloc_zeros::<T>(len).map_err(message)?, dtype)))
+        })
+    }
+
+    fn axpby(
+        &self,
+        n: usize,
+        a: f64,
+        x: (&DeviceBuffer, usize),
+        b: f64,
+        out: (&mut DeviceBuffer, usize),
+    ) -> DeviceResult<()> {
+        self.locked(|be| {
+            by_dtype!(out.0.dtype(), T => {
+                let xs = typed::<B, T>(x.0)?;
+                let os = typed_mut::<B, T>(out.0)?;
+                arith::axpby(be, n, T::from_f64(a), (xs, x.1), T::from_f64(b), (os, out.1))
+                    .map_err(message)
+            })
+        })
+    }
+
+    fn mul(
+        &self,
+        n: usize,
+        x: &DeviceBuffer,
+        y: &DeviceBuffer,
+        out: &mut DeviceBuffer,
+        accumulate: bool,
+    ) -> DeviceResult<()> {
+        self.locked(|be| {
+            by_dtype!(out.dtype(), T => {
+                let (xs, ys) = (typed::<B, T>(x)?, typed::<B, T>(y)?);
+                arith::mul(be, n, xs, ys, typed_mut::<B, T>(out)?, accumulate).map_err(message)
+            })
+        })
+    }
+
+    fn gemm(
+        &self,
+        call: &GemmCall,
+        a: &DeviceBuffer,
+        b: &DeviceBuffer,
+        dst: &mut DeviceBuffer,
+    ) -> DeviceResult<()> {
+        self.locked(|be| {
+            by_dtype!(dst.dtype(), T => {
+                let beta = if call.accumulate { 1.0 } else { 0.0 };
+                let (at, bt) = (typed::<B, T>(a)?, typed::<B, T>(b)?);
+                let ct = typed_mut::<B, T>(dst)?;
+                gemm(be, &gemm_of(call), T::from_f64(1.0), at, bt, T::from_f64(beta), ct)
+                    .map_err(message)
+            })
+        })
+    }
+
+    fn activation_jet(
+        &self,
+        f: DeviceActivation,
+        jet: PackedJet,
+        x: &DeviceBuffer,
+        y: &mut DeviceBuffer,
+    ) -> DeviceResult<()> {
+        let layout = JetLayout::dense(jet.len, jet.order);
+        self.locked(|be| {
+            by_dtype!(y.dtype(), T => {
+                let xs = typed::<B, T>(x)?;
+                activation_jet(be, activation(f), layout, xs, typed_mut::<B, T>(y)?).map_err(message)
+            })
+        })
+    }
+
+    fn activation_jet_vjp(
+        &self,
+        f: DeviceActivation,
+        jet: PackedJet,
+        x: &DeviceBuffer,
+        g: &DeviceBuffer,
+        dx: &mut DeviceBuffer,
+    ) -> DeviceResult<()> {
+        let layout = JetLayout::dense(jet.len, jet.order);
+        self.locked(|be| {
+            by_dtype!(dx.dtype(), T => {
+                let (xs, gs) = (typed::<B, T>(x)?, typed::<B, T>(g)?);
+                activation_jet_vjp(be, activation(f), layout, xs, gs, typed_mut::<B, T>(dx)?)
+                    .map_err(message)
+            })
+        })
+    }
+
+    fn dot(&self, n: usize, x: &DeviceBuffer, y: &DeviceBuffer) -> DeviceResult<f64> {
+        let d = Dots {
+            n,
+            pairs: 1,
+            stride_a: 0,
+            stride_b: 0,
+        };
+        self.locked(|be| {
+            by_dtype!(x.dtype(), T => {
+                let (xs, ys) = (typed::<B, T>(x)?, typed::<B, T>(y)?);
+                Ok(dots_to_host(be, &d, xs, ys).map_err(message)?[0])
+            })
+        })
+    }
+
+    fn counters(&self) -> DeviceCounters {
+        let c = self.with_backend(|b| b.counts());
+        DeviceCounters {
+            uploads: c.uploads,
+            downloads: c.downloads,
+            bytes: c.bytes,
+            launches: c.launches,
+        }
+    }
+}
