@@ -5,6 +5,10 @@
 // Entry points, each for f32 and f64 (`_f32`, `_f64`):
 //   axpby(x, out, n, a, b)         out[i] = a * x[i] + b * out[i]   (b = 0: out is not read)
 //   mul(x, y, out, n, accumulate)  out[i] = x[i] * y[i]   (+ out[i] when accumulate != 0)
+//   broadcast_mid(x, out, outer, mid, inner)
+//       out[(o * mid + m) * inner + i] = x[m]: a [mid] tensor repeated over outer and inner axes
+//   sum_mid(x, out, outer, mid, inner)       [THREADS threads per block, one block per m]
+//       out[m] = sum over o, i of x[(o * mid + m) * inner + i], accumulated in double in a fixed order
 // Pointers may point into the middle of a buffer (the wrappers pass offsets).
 #include "common.cuh"
 
@@ -27,6 +31,30 @@ __device__ void mul_kernel(const T* x, const T* y, T* out, i64 n, i64 accumulate
     }
 }
 
+template <typename T>
+__device__ void broadcast_mid_kernel(const T* x, T* out, i64 outer, i64 mid, i64 inner) {
+    const i64 n = outer * mid * inner;
+    for (i64 j = jetnewton::grid_index(); j < n; j += jetnewton::grid_size()) {
+        out[j] = x[(j / inner) % mid];
+    }
+}
+
+constexpr int SUM_THREADS = 256;
+
+template <typename T>
+__device__ void sum_mid_kernel(const T* x, T* out, i64 outer, i64 mid, i64 inner) {
+    __shared__ double scratch[SUM_THREADS];
+    for (i64 m = blockIdx.x; m < mid; m += gridDim.x) {
+        double part = 0.0;
+        for (i64 j = threadIdx.x; j < outer * inner; j += SUM_THREADS) {
+            const i64 o = j / inner, i = j % inner;
+            part += (double)x[(o * mid + m) * inner + i];
+        }
+        const double total = jetnewton::block_sum<SUM_THREADS>(part, scratch);
+        if (threadIdx.x == 0) out[m] = (T)total;
+    }
+}
+
 }  // namespace
 
 #define JN_ARITH(T, SUFFIX)                                                                      \
@@ -36,6 +64,14 @@ __device__ void mul_kernel(const T* x, const T* y, T* out, i64 n, i64 accumulate
     extern "C" __global__ void mul_##SUFFIX(const T* x, const T* y, T* out, i64 n,             \
                                             i64 accumulate) {                                    \
         mul_kernel<T>(x, y, out, n, accumulate);                                                 \
+    }                                                                                            \
+    extern "C" __global__ void broadcast_mid_##SUFFIX(const T* x, T* out, i64 outer, i64 mid,  \
+                                                      i64 inner) {                               \
+        broadcast_mid_kernel<T>(x, out, outer, mid, inner);                                      \
+    }                                                                                            \
+    extern "C" __global__ void __launch_bounds__(SUM_THREADS)                                    \
+        sum_mid_##SUFFIX(const T* x, T* out, i64 outer, i64 mid, i64 inner) {                    \
+        sum_mid_kernel<T>(x, out, outer, mid, inner);                                            \
     }
 
 JN_ARITH(float, f32)

@@ -8,7 +8,7 @@
 // Entry points, each for f32 and f64 (`_f32`, `_f64`):
 //   <fn>_jet(x, y, n, stride, order, alpha)          y = f(x) as jets
 //   <fn>_jet_vjp(x, g, dx, n, stride, order, alpha)  dx = g * f'(x) as jets
-// with <fn> one of tanh, sigmoid, elu, relu; `alpha` is read by ELU only.
+// with <fn> one of tanh, sigmoid, elu, exp, relu; `alpha` is read by ELU only.
 #include "common.cuh"
 #include "jet_math.cuh"
 
@@ -70,5 +70,7 @@ JN_ELEMENTWISE(sigmoid, jetnewton::SigmoidFn, float, f32)
 JN_ELEMENTWISE(sigmoid, jetnewton::SigmoidFn, double, f64)
 JN_ELEMENTWISE(elu, jetnewton::EluFn, float, f32)
 JN_ELEMENTWISE(elu, jetnewton::EluFn, double, f64)
+JN_ELEMENTWISE(exp, jetnewton::ExpFn, float, f32)
+JN_ELEMENTWISE(exp, jetnewton::ExpFn, double, f64)
 JN_ELEMENTWISE(relu, jetnewton::ReluFn, float, f32)
 JN_ELEMENTWISE(relu, jetnewton::ReluFn, double, f64)

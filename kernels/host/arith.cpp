@@ -4,4 +4,6 @@
 #include "registry.h"
 
 JN_HOST_KERNELS(arith, JN_HOST_KERNEL(axpby_f32), JN_HOST_KERNEL(axpby_f64), JN_HOST_KERNEL(mul_f32),
-                JN_HOST_KERNEL(mul_f64))
+                JN_HOST_KERNEL(mul_f64), JN_HOST_KERNEL(broadcast_mid_f32),
+                JN_HOST_KERNEL(broadcast_mid_f64), JN_HOST_KERNEL(sum_mid_f32),
+                JN_HOST_KERNEL(sum_mid_f64))

@@ -9,5 +9,7 @@ JN_HOST_KERNELS(elementwise_jet, JN_HOST_KERNEL(tanh_jet_f32), JN_HOST_KERNEL(ta
                 JN_HOST_KERNEL(sigmoid_jet_vjp_f32), JN_HOST_KERNEL(sigmoid_jet_vjp_f64),
                 JN_HOST_KERNEL(elu_jet_f32), JN_HOST_KERNEL(elu_jet_f64),
                 JN_HOST_KERNEL(elu_jet_vjp_f32), JN_HOST_KERNEL(elu_jet_vjp_f64),
+                JN_HOST_KERNEL(exp_jet_f32), JN_HOST_KERNEL(exp_jet_f64),
+                JN_HOST_KERNEL(exp_jet_vjp_f32), JN_HOST_KERNEL(exp_jet_vjp_f64),
                 JN_HOST_KERNEL(relu_jet_f32), JN_HOST_KERNEL(relu_jet_f64),
                 JN_HOST_KERNEL(relu_jet_vjp_f32), JN_HOST_KERNEL(relu_jet_vjp_f64))

@@ -4,10 +4,11 @@
 //! A [`DeviceBuffer`] made here holds the backend's own buffer of `f32` or `f64`; a buffer of another device or
 //! type is refused with a message, never misread.
 
+use jetnewton_engine::cpu::conv::ConvDims as EngineConvDims;
 use jetnewton_engine::cpu::gemm::Layout;
 use jetnewton_engine::device::{
-    ComputeDevice, DType, DeviceActivation, DeviceBuffer, DeviceCounters, DeviceResult, GemmCall,
-    PackedJet,
+    ComputeDevice, ConvProduct, DType, DeviceActivation, DeviceBuffer, DeviceCounters,
+    DeviceResult, GemmCall, MidDims, PackedJet,
 };
 
 use bytemuck::Zeroable;
@@ -17,8 +18,10 @@ use crate::device::KernelMatmul;
 use crate::elem::Real;
 use crate::error::KernelError;
 use crate::ops::contract::{dots_to_host, Dots};
+use crate::ops::conv::{conv2d, conv2d_input_grad, conv2d_weight_grad, ConvDims, ConvOptions};
 use crate::ops::elementwise::{activation_jet, activation_jet_vjp, Activation};
 use crate::ops::matmul::{gemm, Gemm};
+use crate::ops::softmax::{log_softmax_jet, log_softmax_jet_vjp, SoftmaxDims};
 use crate::ops::{arith, JetLayout};
 
 /// The backend's buffer of `T` inside `buffer`, or a message saying it is not one.
@@ -52,6 +55,7 @@ fn activation(f: DeviceActivation) -> Activation {
         DeviceActivation::Sigmoid => Activation::Sigmoid,
         DeviceActivation::Elu(alpha) => Activation::Elu { alpha },
         DeviceActivation::Relu => Activation::Relu,
+        DeviceActivation::Exp => Activation::Exp,
     }
 }
 
@@ -65,6 +69,28 @@ fn gemm_of(call: &GemmCall) -> Gemm {
         g = g.trans_b();
     }
     g
+}
+
+/// The kernels' dimensions of an engine convolution.
+fn conv_dims(d: &EngineConvDims) -> DeviceResult<ConvDims> {
+    ConvDims::new(
+        [d.n, d.c, d.h, d.w],
+        [d.o, d.c, d.kh, d.kw],
+        (d.sh, d.sw),
+        (d.ph, d.pw),
+    )
+    .map_err(message)
+}
+
+/// The kernels' log-softmax dimensions of a packed jet of rows of `cols` elements.
+fn softmax_dims(cols: usize, jet: PackedJet) -> DeviceResult<SoftmaxDims> {
+    if cols == 0 || jet.len % cols != 0 {
+        return Err(format!(
+            "log-softmax over rows of {cols} of {} elements",
+            jet.len
+        ));
+    }
+    Ok(SoftmaxDims::dense(jet.len / cols, cols, jet.order))
 }
 
 /// Runs `$body` with `$T` the element type of `$dtype`.
@@ -100,6 +126,23 @@ where
         use crate::backend::Buffer;
         let len = buffer.len();
         DeviceBuffer::new(dtype, len, Box::new(buffer))
+    }
+
+    /// [`arith::mid`] on engine buffers.
+    fn mid(
+        &self,
+        dims: MidDims,
+        broadcast: bool,
+        x: &DeviceBuffer,
+        out: &mut DeviceBuffer,
+    ) -> DeviceResult<()> {
+        let d = [dims.outer, dims.mid, dims.inner];
+        self.locked(|be| {
+            by_dtype!(out.dtype(), T => {
+                let xs = typed::<B, T>(x)?;
+                arith::mid(be, d, broadcast, xs, typed_mut::<B, T>(out)?).map_err(message)
+            })
+        })
     }
 
     fn locked<R>(&self, f: impl FnOnce(&Counted<B>) -> DeviceResult<R>) -> DeviceResult<R> {
@@ -203,6 +246,44 @@ where
         })
     }
 
+    fn conv(
+        &self,
+        product: ConvProduct,
+        dims: &EngineConvDims,
+        a: &DeviceBuffer,
+        b: &DeviceBuffer,
+        out: &mut DeviceBuffer,
+        accumulate: bool,
+    ) -> DeviceResult<()> {
+        let d = conv_dims(dims)?;
+        let opts = ConvOptions::default();
+        self.locked(|be| {
+            by_dtype!(out.dtype(), T => {
+                let (at, bt) = (typed::<B, T>(a)?, typed::<B, T>(b)?);
+                let ot = typed_mut::<B, T>(out)?;
+                match product {
+                    ConvProduct::Forward => conv2d(be, &d, at, bt, ot, accumulate, opts),
+                    ConvProduct::InputGrad => conv2d_input_grad(be, &d, at, bt, ot, accumulate, opts),
+                    ConvProduct::WeightGrad => conv2d_weight_grad(be, &d, at, bt, ot, accumulate, opts),
+                }
+                .map_err(message)
+            })
+        })
+    }
+
+    fn broadcast(
+        &self,
+        dims: MidDims,
+        x: &DeviceBuffer,
+        out: &mut DeviceBuffer,
+    ) -> DeviceResult<()> {
+        self.mid(dims, true, x, out)
+    }
+
+    fn sum_to(&self, dims: MidDims, x: &DeviceBuffer, out: &mut DeviceBuffer) -> DeviceResult<()> {
+        self.mid(dims, false, x, out)
+    }
+
     fn activation_jet(
         &self,
         f: DeviceActivation,
@@ -233,6 +314,39 @@ where
                 let (xs, gs) = (typed::<B, T>(x)?, typed::<B, T>(g)?);
                 activation_jet_vjp(be, activation(f), layout, xs, gs, typed_mut::<B, T>(dx)?)
                     .map_err(message)
+            })
+        })
+    }
+
+    fn log_softmax_jet(
+        &self,
+        cols: usize,
+        jet: PackedJet,
+        z: &DeviceBuffer,
+        y: &mut DeviceBuffer,
+    ) -> DeviceResult<()> {
+        let d = softmax_dims(cols, jet)?;
+        self.locked(|be| {
+            by_dtype!(y.dtype(), T => {
+                let zs = typed::<B, T>(z)?;
+                log_softmax_jet(be, &d, zs, typed_mut::<B, T>(y)?).map_err(message)
+            })
+        })
+    }
+
+    fn log_softmax_jet_vjp(
+        &self,
+        cols: usize,
+        jet: PackedJet,
+        y: &DeviceBuffer,
+        g: &DeviceBuffer,
+        dz: &mut DeviceBuffer,
+    ) -> DeviceResult<()> {
+        let d = softmax_dims(cols, jet)?;
+        self.locked(|be| {
+            by_dtype!(dz.dtype(), T => {
+                let (ys, gs) = (typed::<B, T>(y)?, typed::<B, T>(g)?);
+                log_softmax_jet_vjp(be, &d, ys, gs, typed_mut::<B, T>(dz)?).map_err(message)
             })
         })
     }

@@ -66,6 +66,10 @@ pub const MATMUL: Pair = pair!("matmul");
 pub const AXPBY: Pair = pair!("axpby");
 /// `arith.cu`: `out (+)= x ⊙ y`.
 pub const MUL: Pair = pair!("mul");
+/// `arith.cu`: a `[mid]` tensor repeated over outer and inner axes.
+pub const BROADCAST_MID: Pair = pair!("broadcast_mid");
+/// `arith.cu`: the adjoint of [`BROADCAST_MID`], a sum over outer and inner axes.
+pub const SUM_MID: Pair = pair!("sum_mid");
 /// `conv.cu`: columns of a convolution.
 pub const IM2COL: Pair = pair!("im2col");
 /// `conv.cu`: the adjoint of [`IM2COL`].
@@ -106,6 +110,10 @@ pub const ELU_JET: Pair = pair!("elu_jet");
 /// See [`TANH_JET`].
 pub const ELU_JET_VJP: Pair = pair!("elu_jet_vjp");
 /// See [`TANH_JET`].
+pub const EXP_JET: Pair = pair!("exp_jet");
+/// See [`TANH_JET`].
+pub const EXP_JET_VJP: Pair = pair!("exp_jet_vjp");
+/// See [`TANH_JET`].
 pub const RELU_JET: Pair = pair!("relu_jet");
 /// See [`TANH_JET`].
 pub const RELU_JET_VJP: Pair = pair!("relu_jet_vjp");
@@ -114,7 +122,7 @@ pub const RELU_JET_VJP: Pair = pair!("relu_jet_vjp");
 pub const MODULES: &[Module] = &[
     Module {
         name: "arith",
-        pairs: &[AXPBY, MUL],
+        pairs: &[AXPBY, MUL, BROADCAST_MID, SUM_MID],
         singles: &[],
     },
     Module {
@@ -136,6 +144,8 @@ pub const MODULES: &[Module] = &[
             SIGMOID_JET_VJP,
             ELU_JET,
             ELU_JET_VJP,
+            EXP_JET,
+            EXP_JET_VJP,
             RELU_JET,
             RELU_JET_VJP,
         ],

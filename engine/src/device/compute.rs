@@ -15,6 +15,7 @@ use std::any::Any;
 use std::fmt;
 
 use super::{GemmCall, MatmulDevice};
+use crate::cpu::conv::ConvDims;
 
 /// The element type of a device buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,6 +93,8 @@ pub enum DeviceActivation {
     Elu(f64),
     /// `max(x, 0)`, derivative 0 at 0.
     Relu,
+    /// `e^x`.
+    Exp,
 }
 
 /// A jet of `len` elements stored as `order + 1` coefficient planes `len` apart in one buffer.
@@ -108,6 +111,28 @@ impl PackedJet {
     pub fn span(&self) -> usize {
         (self.order + 1) * self.len
     }
+}
+
+/// Which product of a convolution [`ComputeDevice::conv`] computes, with its operands `(a, b) → out`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConvProduct {
+    /// `(x, w) → y`: the convolution.
+    Forward,
+    /// `(g, w) → x̄`: the adjoint in the input.
+    InputGrad,
+    /// `(x, g) → w̄`: the adjoint in the weight.
+    WeightGrad,
+}
+
+/// The `[outer, mid, inner]` view of a broadcast and of its adjoint, the sum over the outer and inner axes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MidDims {
+    /// Product of the axes before the kept ones.
+    pub outer: usize,
+    /// Product of the kept axes.
+    pub mid: usize,
+    /// Product of the axes after the kept ones.
+    pub inner: usize,
 }
 
 /// Host–device traffic and launches of one device since it was opened: the figures the README quotes for a
@@ -190,6 +215,29 @@ pub trait ComputeDevice: MatmulDevice {
         dst: &mut DeviceBuffer,
     ) -> DeviceResult<()>;
 
+    /// One product of a convolution of dimensions `dims` (see [`ConvProduct`]), overwriting `out` or adding to
+    /// it when `accumulate`.
+    fn conv(
+        &self,
+        product: ConvProduct,
+        dims: &ConvDims,
+        a: &DeviceBuffer,
+        b: &DeviceBuffer,
+        out: &mut DeviceBuffer,
+        accumulate: bool,
+    ) -> DeviceResult<()>;
+
+    /// `out[(o·mid + m)·inner + i] = x[m]`: a `[mid]` tensor repeated over the outer and inner axes.
+    fn broadcast(
+        &self,
+        dims: MidDims,
+        x: &DeviceBuffer,
+        out: &mut DeviceBuffer,
+    ) -> DeviceResult<()>;
+
+    /// `out[m] = Σ_{o,i} x[(o·mid + m)·inner + i]`: the adjoint of [`ComputeDevice::broadcast`].
+    fn sum_to(&self, dims: MidDims, x: &DeviceBuffer, out: &mut DeviceBuffer) -> DeviceResult<()>;
+
     /// `y = f(x)` on packed jets (order at most 3).
     fn activation_jet(
         &self,
@@ -207,6 +255,25 @@ pub trait ComputeDevice: MatmulDevice {
         x: &DeviceBuffer,
         g: &DeviceBuffer,
         dx: &mut DeviceBuffer,
+    ) -> DeviceResult<()>;
+
+    /// `y = log_softmax(z)` row by row (rows of `cols` elements) on packed jets (order at most 3).
+    fn log_softmax_jet(
+        &self,
+        cols: usize,
+        jet: PackedJet,
+        z: &DeviceBuffer,
+        y: &mut DeviceBuffer,
+    ) -> DeviceResult<()>;
+
+    /// `dz = g − softmax(z)·rowsum(g)` lifted to jets, from log-softmax's output jet `y` and the cotangent jet `g`.
+    fn log_softmax_jet_vjp(
+        &self,
+        cols: usize,
+        jet: PackedJet,
+        y: &DeviceBuffer,
+        g: &DeviceBuffer,
+        dz: &mut DeviceBuffer,
     ) -> DeviceResult<()>;
 
     /// `<x, y>` over `n` elements, accumulated in `f64`.

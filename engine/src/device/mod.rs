@@ -75,8 +75,8 @@ pub(crate) mod rules;
 pub(crate) mod storage;
 
 pub use compute::{
-    ComputeDevice, DType, DeviceActivation, DeviceBuffer, DeviceCounters, DeviceResult, PackedJet,
-    MAX_JET_ORDER,
+    ComputeDevice, ConvProduct, DType, DeviceActivation, DeviceBuffer, DeviceCounters,
+    DeviceResult, MidDims, PackedJet, MAX_JET_ORDER,
 };
 
 use std::any::Any;

@@ -7,8 +7,11 @@
 
 use std::sync::Arc;
 
-use super::compute::{ComputeDevice, DeviceActivation, DeviceBuffer, PackedJet};
+use super::compute::{
+    ComputeDevice, ConvProduct, DeviceActivation, DeviceBuffer, DeviceResult, MidDims, PackedJet,
+};
 use super::GemmCall;
+use crate::cpu::conv::ConvDims;
 use crate::error::{EngineError, Result};
 use crate::float::Float;
 use crate::jet::Jet;
@@ -173,6 +176,74 @@ pub(crate) fn gemm_resident<F: Float>(
     }
 }
 
+/// `acc (+)= product` for a product of `out_shape` computed by `run(out, accumulate)` on the device: into a fresh
+/// result when there is no accumulator. The shared tail of every bilinear op's device rule.
+pub(crate) fn product_on<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    op: &'static str,
+    out_shape: &[usize],
+    acc: Option<&mut Tensor<F>>,
+    run: impl FnOnce(&mut DeviceBuffer, bool) -> DeviceResult<()>,
+) -> Result<Option<Tensor<F>>> {
+    match acc {
+        Some(acc) => {
+            if acc.shape() != out_shape {
+                return Err(EngineError::ShapeMismatch {
+                    op,
+                    lhs: acc.shape().to_vec(),
+                    rhs: out_shape.to_vec(),
+                });
+            }
+            run(writable(device, acc, op)?, true).map_err(failed(device, op))?;
+            Ok(None)
+        }
+        None => {
+            let mut out = zeros::<F>(device, out_shape, op)?;
+            run(out.unique_device_buffer().expect("fresh"), false).map_err(failed(device, op))?;
+            Ok(Some(out))
+        }
+    }
+}
+
+/// `acc (+)=` one product of a convolution (see [`ConvProduct`]) of `a` and `b`, on the device.
+pub(crate) fn conv_resident<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    product: ConvProduct,
+    dims: &ConvDims,
+    (a, b): (&Tensor<F>, &Tensor<F>),
+    out_shape: &[usize],
+    acc: Option<&mut Tensor<F>>,
+) -> Result<Option<Tensor<F>>> {
+    const OP: &str = "conv2d";
+    let (a, b) = (on(a, device)?, on(b, device)?);
+    let (ab, bb) = (buffer(&a, OP)?, buffer(&b, OP)?);
+    product_on(device, OP, out_shape, acc, |out, accumulate| {
+        device.conv(product, dims, ab, bb, out, accumulate)
+    })
+}
+
+/// `x` broadcast over the outer and inner axes of `dims` (`Some(big)`), or summed down to `[mid]` (`None`), on
+/// the device.
+pub(crate) fn mid_resident<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    dims: MidDims,
+    x: &Tensor<F>,
+    out_shape: &[usize],
+    broadcast: bool,
+) -> Result<Tensor<F>> {
+    let op = if broadcast { "broadcast" } else { "sum_to" };
+    let x = on(x, device)?;
+    let xb = buffer(&x, op)?;
+    let out = product_on(device, op, out_shape, None, |out, _| {
+        if broadcast {
+            device.broadcast(dims, xb, out)
+        } else {
+            device.sum_to(dims, xb, out)
+        }
+    })?;
+    Ok(out.expect("a fresh result"))
+}
+
 /// Coefficients `0..=order` of a jet packed into one resident buffer, planes `len` apart (zero tags as zeros).
 fn pack<F: Float>(
     device: &Arc<dyn ComputeDevice>,
@@ -210,32 +281,52 @@ fn plane<F: Float>(
     Ok(out)
 }
 
-/// `y = f(x)` on jets (coefficients `0..=order`, zero tags allowed above 0): coefficients `1..=order` of `y`,
-/// each resident.
+/// A kernel on packed jets: `jets` (each coefficients `0..=order`, zero tags allowed) are packed into one buffer
+/// each, `run(layout, inputs, out)` writes the packed result, and its planes come back as resident tensors of
+/// `shape`, coefficients `0..=order` (an order-0 result is the output buffer itself, not a copy).
+pub(crate) fn packed<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    op: &'static str,
+    jets: &[&[Option<&Tensor<F>>]],
+    shape: &[usize],
+    run: impl FnOnce(PackedJet, &[&DeviceBuffer], &mut DeviceBuffer) -> DeviceResult<()>,
+) -> Result<Vec<Tensor<F>>> {
+    let jet = PackedJet {
+        len: numel(shape),
+        order: jets[0].len() - 1,
+    };
+    let inputs = jets
+        .iter()
+        .map(|j| match j {
+            [Some(only)] => on(only, device),
+            _ => pack(device, j, jet.len, op),
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let buffers = inputs
+        .iter()
+        .map(|t| buffer(t, op))
+        .collect::<Result<Vec<_>>>()?;
+    let mut out = zeros::<F>(device, &[jet.span()], op)?;
+    run(jet, &buffers, out.unique_device_buffer().expect("fresh")).map_err(failed(device, op))?;
+    if jet.order == 0 {
+        return Ok(vec![out.reshape(shape)?]);
+    }
+    (0..=jet.order)
+        .map(|k| plane(device, &out, k, shape, op))
+        .collect()
+}
+
+/// `y = f(x)` on jets (coefficients `0..=order`): coefficients `1..=order` of `y`, each resident.
 pub(crate) fn activation_jet<F: Float>(
     device: &Arc<dyn ComputeDevice>,
     f: DeviceActivation,
     x: &[Option<&Tensor<F>>],
     shape: &[usize],
 ) -> Result<Vec<Tensor<F>>> {
-    const OP: &str = "activation jet";
-    let jet = PackedJet {
-        len: numel(shape),
-        order: x.len() - 1,
-    };
-    let packed = pack(device, x, jet.len, OP)?;
-    let mut y = zeros::<F>(device, &[jet.span()], OP)?;
-    device
-        .activation_jet(
-            f,
-            jet,
-            buffer(&packed, OP)?,
-            y.unique_device_buffer().expect("fresh"),
-        )
-        .map_err(failed(device, OP))?;
-    (1..=jet.order)
-        .map(|k| plane(device, &y, k, shape, OP))
-        .collect()
+    let planes = packed(device, "activation jet", &[x], shape, |jet, ins, out| {
+        device.activation_jet(f, jet, ins[0], out)
+    })?;
+    Ok(planes.into_iter().skip(1).collect())
 }
 
 /// `dx = g · f'(x)` on jets: coefficients `1..=order` of `dx`, each resident.
@@ -246,25 +337,14 @@ pub(crate) fn activation_jet_vjp<F: Float>(
     g: &[Option<&Tensor<F>>],
     shape: &[usize],
 ) -> Result<Vec<Tensor<F>>> {
-    const OP: &str = "activation jet vjp";
-    let jet = PackedJet {
-        len: numel(shape),
-        order: x.len() - 1,
-    };
-    let (px, pg) = (pack(device, x, jet.len, OP)?, pack(device, g, jet.len, OP)?);
-    let mut dx = zeros::<F>(device, &[jet.span()], OP)?;
-    device
-        .activation_jet_vjp(
-            f,
-            jet,
-            buffer(&px, OP)?,
-            buffer(&pg, OP)?,
-            dx.unique_device_buffer().expect("fresh"),
-        )
-        .map_err(failed(device, OP))?;
-    (1..=jet.order)
-        .map(|k| plane(device, &dx, k, shape, OP))
-        .collect()
+    let planes = packed(
+        device,
+        "activation jet vjp",
+        &[x, g],
+        shape,
+        |jet, ins, out| device.activation_jet_vjp(f, jet, ins[0], ins[1], out),
+    )?;
+    Ok(planes.into_iter().skip(1).collect())
 }
 
 /// `f(x)` for one resident tensor: the order-0 case of [`activation_jet`].
@@ -273,22 +353,14 @@ pub(crate) fn activation<F: Float>(
     f: DeviceActivation,
     x: &Tensor<F>,
 ) -> Result<Tensor<F>> {
-    const OP: &str = "activation";
-    let x = on(x, device)?;
-    let jet = PackedJet {
-        len: x.numel(),
-        order: 0,
-    };
-    let mut y = zeros::<F>(device, x.shape(), OP)?;
-    device
-        .activation_jet(
-            f,
-            jet,
-            buffer(&x, OP)?,
-            y.unique_device_buffer().expect("fresh"),
-        )
-        .map_err(failed(device, OP))?;
-    Ok(y)
+    let mut planes = packed(
+        device,
+        "activation",
+        &[&[Some(x)]],
+        x.shape(),
+        |jet, ins, out| device.activation_jet(f, jet, ins[0], out),
+    )?;
+    Ok(planes.swap_remove(0))
 }
 
 /// `<x, y>` in `f64` on the device of `x`.

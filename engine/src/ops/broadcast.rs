@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
+use crate::device::{rules, MidDims};
 use crate::error::{EngineError, Result};
 use crate::float::Float;
 use crate::graph::Var;
@@ -47,6 +48,15 @@ impl MidView {
         })
     }
 
+    /// The view's sizes, as the device takes them.
+    fn dims(&self) -> MidDims {
+        MidDims {
+            outer: self.outer,
+            mid: self.mid,
+            inner: self.inner,
+        }
+    }
+
     pub(crate) fn broadcast<F: Float>(&self, x: &Tensor<F>) -> Result<Tensor<F>> {
         if x.shape() != self.small.as_slice() {
             return Err(EngineError::ShapeMismatch {
@@ -54,6 +64,9 @@ impl MidView {
                 lhs: x.shape().to_vec(),
                 rhs: self.small.clone(),
             });
+        }
+        if let Some(device) = rules::device_of(x) {
+            return rules::mid_resident(&device, self.dims(), x, &self.big, true);
         }
         let (mid, inner) = (self.mid, self.inner);
         let src = x.data();
@@ -81,6 +94,9 @@ impl MidView {
                 lhs: x.shape().to_vec(),
                 rhs: self.big.clone(),
             });
+        }
+        if let Some(device) = rules::device_of(x) {
+            return rules::mid_resident(&device, self.dims(), x, &self.small, false);
         }
         let (mid, inner) = (self.mid, self.inner);
         let block = mid * inner;

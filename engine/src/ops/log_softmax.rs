@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::device::{rules, DeviceBuffer};
 use crate::error::{EngineError, Result};
 use crate::float::Float;
 use crate::graph::{Graph, NodeId, Var};
@@ -46,6 +47,15 @@ impl<F: Float> Op<F> for LogSoftmax {
     }
     fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
         let (b, k) = rows(x[0])?;
+        if let Some(device) = rules::device_of(x[0]) {
+            let run = |jet, ins: &[&DeviceBuffer], out: &mut DeviceBuffer| {
+                device.log_softmax_jet(k, jet, ins[0], out)
+            };
+            return Ok(
+                rules::packed(&device, "log_softmax", &[&[Some(x[0])]], &[b, k], run)?
+                    .swap_remove(0),
+            );
+        }
         let mut out = x[0].data().to_vec();
         for row in out.chunks_mut(k) {
             let m = row.iter().copied().fold(F::neg_infinity(), F::max);
@@ -60,6 +70,20 @@ impl<F: Float> Op<F> for LogSoftmax {
             return Ok(Jet::constant(y0.clone(), z.order()));
         }
         let (b, k) = rows(y0)?;
+        if let Some(device) = rules::device_of(y0) {
+            let zs: Vec<Option<&Tensor<F>>> = (0..=z.order()).map(|i| z.get(i)).collect();
+            let run = |jet, ins: &[&DeviceBuffer], out: &mut DeviceBuffer| {
+                device.log_softmax_jet(k, jet, ins[0], out)
+            };
+            let planes = rules::packed(&device, "log_softmax jet", &[&zs], &[b, k], run)?;
+            let mut out = Jet::constant(y0.clone(), z.order());
+            out.coeffs
+                .iter_mut()
+                .zip(planes)
+                .skip(1)
+                .for_each(|(c, p)| *c = Some(p));
+            return Ok(out);
+        }
         let view = row_view(b, k);
         // exp(z − lse₀) = softmax₀ at order 0: a shift by a constant keeps every higher coefficient of z.
         let mut shifted = z.clone();
@@ -116,6 +140,23 @@ impl<F: Float> Op<F> for LogSoftmax {
             });
         };
         let (b, k) = rows(y0)?;
+        if let Some(device) = rules::device_of(y0) {
+            let order = gy.order();
+            let ys: Vec<Option<&Tensor<F>>> = (0..=order).map(|i| y.get(i)).collect();
+            let gs: Vec<Option<&Tensor<F>>> = (0..=order).map(|i| gy.get(i)).collect();
+            let run = |jet, ins: &[&DeviceBuffer], out: &mut DeviceBuffer| {
+                device.log_softmax_jet_vjp(k, jet, ins[0], ins[1], out)
+            };
+            let planes = rules::packed(&device, "log_softmax jet vjp", &[&ys, &gs], &[b, k], run)?;
+            // Coefficient 0 stays the zero tag: the caller has it from the order-0 sweep.
+            let mut out = Jet::zero(order);
+            out.coeffs
+                .iter_mut()
+                .zip(planes)
+                .skip(1)
+                .for_each(|(c, p)| *c = Some(p));
+            return Ok(vec![Some(out)]);
+        }
         let view = row_view(b, k);
         let p0 = y0.map(|v| v.exp());
         let p = unary_jet(y, &p0, |i, _, d| {

@@ -1,7 +1,7 @@
 //! Elementwise arithmetic (`cu/arith.cu`): the linear combinations and products the engine's device rules are
 //! made of.
 
-use super::{grid_stride, int, need};
+use super::{grid_stride, int, invalid, need, per_row};
 use crate::backend::{Backend, KernelArgs};
 use crate::elem::Real;
 use crate::entries;
@@ -52,4 +52,40 @@ pub fn mul<B: Backend, T: Real>(
         .int(i64::from(accumulate));
     // SAFETY: the arguments follow `mul(x, y, out, n, accumulate)`; every buffer holds n elements.
     unsafe { backend.launch(entries::MUL.of::<T>(), grid_stride(n), args) }
+}
+
+/// `out[(o·mid + m)·inner + i] = x[m]` (`broadcast`), or its adjoint `out[m] = Σ_{o,i} x[(o·mid + m)·inner + i]`
+/// (summed in f64 in a fixed order), for `dims = [outer, mid, inner]`.
+pub fn mid<B: Backend, T: Real>(
+    backend: &B,
+    dims: [usize; 3],
+    broadcast: bool,
+    x: &B::Buffer<T>,
+    out: &mut B::Buffer<T>,
+) -> Result<(), KernelError> {
+    let op = if broadcast { "broadcast" } else { "sum_to" };
+    let [outer, mid, inner] = dims;
+    let big = outer
+        .checked_mul(mid)
+        .and_then(|v| v.checked_mul(inner))
+        .ok_or_else(|| invalid(op, format!("{dims:?} overflows")))?;
+    let (x_len, out_len) = if broadcast { (mid, big) } else { (big, mid) };
+    need(op, "x", x, x_len)?;
+    need(op, "out", out, out_len)?;
+    if out_len == 0 {
+        return Ok(());
+    }
+    let mut args = KernelArgs::new();
+    args.input(x, 0)
+        .output(out, 0)
+        .int(int(op, outer)?)
+        .int(int(op, mid)?)
+        .int(int(op, inner)?);
+    let (entry, launch) = if broadcast {
+        (entries::BROADCAST_MID, grid_stride(big))
+    } else {
+        (entries::SUM_MID, per_row(mid))
+    };
+    // SAFETY: the arguments follow `<entry>(x, out, outer, mid, inner)`; x and out hold the spans checked above.
+    unsafe { backend.launch(entry.of::<T>(), launch, args) }
 }

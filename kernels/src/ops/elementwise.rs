@@ -20,6 +20,8 @@ pub enum Activation {
     },
     /// `max(x, 0)`, with derivative 0 at 0.
     Relu,
+    /// `e^x` (not a layer's activation: the reverse rule of log-softmax needs it).
+    Exp,
 }
 
 impl Activation {
@@ -30,6 +32,7 @@ impl Activation {
             Self::Sigmoid => (entries::SIGMOID_JET, entries::SIGMOID_JET_VJP, 0.0),
             Self::Elu { alpha } => (entries::ELU_JET, entries::ELU_JET_VJP, alpha),
             Self::Relu => (entries::RELU_JET, entries::RELU_JET_VJP, 0.0),
+            Self::Exp => (entries::EXP_JET, entries::EXP_JET_VJP, 0.0),
         }
     }
 }

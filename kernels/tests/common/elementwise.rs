@@ -9,11 +9,12 @@ use super::series::Series;
 use super::{assert_close, download, eps, rng, uniform, upload};
 
 const ALPHA: f64 = 0.7;
-const ACTIVATIONS: [Activation; 4] = [
+const ACTIVATIONS: [Activation; 5] = [
     Activation::Tanh,
     Activation::Sigmoid,
     Activation::Elu { alpha: ALPHA },
     Activation::Relu,
+    Activation::Exp,
 ];
 
 /// `f(x(t))` as a series.
@@ -21,6 +22,7 @@ fn apply(f: Activation, x: Series) -> Series {
     match f {
         Activation::Tanh => x.tanh(),
         Activation::Sigmoid => x.sigmoid(),
+        Activation::Exp => x.exp(),
         Activation::Elu { alpha } if x.0[0] <= 0.0 => {
             Series::constant(alpha) * (x.exp() - Series::constant(1.0))
         }
@@ -35,6 +37,7 @@ fn slope(f: Activation, x: Series) -> Series {
     match f {
         Activation::Tanh => one - x.tanh() * x.tanh(),
         Activation::Sigmoid => x.sigmoid() * (one - x.sigmoid()),
+        Activation::Exp => x.exp(),
         Activation::Elu { alpha } if x.0[0] <= 0.0 => Series::constant(alpha) * x.exp(),
         Activation::Relu if x.0[0] <= 0.0 => Series::constant(0.0),
         Activation::Elu { .. } | Activation::Relu => one,
@@ -116,6 +119,7 @@ fn against_engine(f: Activation, l: &JetLayout, x: &[f64], y: &[f64]) {
         Activation::Sigmoid => UnaryFn::Sigmoid,
         Activation::Elu { alpha } => UnaryFn::Elu(alpha),
         Activation::Relu => UnaryFn::Relu,
+        Activation::Exp => UnaryFn::Exp,
     });
     let plane = |k: usize| {
         Tensor::from_vec(vec![l.len], x[k * l.stride..k * l.stride + l.len].to_vec())

@@ -2,6 +2,7 @@
 
 use super::{write_into, Conv2dInputGrad, Conv2dWeightGrad, ConvGeom};
 use crate::cpu::conv::conv_forward;
+use crate::device::{rules, ConvProduct};
 use crate::error::Result;
 use crate::float::Float;
 use crate::ops::bilinear::{Adjoint, BilinearMap};
@@ -23,6 +24,10 @@ impl Conv2d {
         acc: Option<&mut Tensor<F>>,
     ) -> Result<Option<Tensor<F>>> {
         let d = self.geom.dims("conv2d", x.shape(), w.shape())?;
+        if let Some(device) = rules::device_of(x) {
+            let product = ConvProduct::Forward;
+            return rules::conv_resident(&device, product, &d, (x, w), &d.out_shape(), acc);
+        }
         write_into("conv2d", d.out_shape(), acc, |y, accumulate| {
             conv_forward(&d, x.data(), w.data(), y, accumulate)
         })

@@ -2,6 +2,7 @@
 
 use super::{check_out, write_into, Conv2d, Conv2dWeightGrad, ConvGeom};
 use crate::cpu::conv::conv_input_grad;
+use crate::device::{rules, ConvProduct};
 use crate::error::Result;
 use crate::float::Float;
 use crate::ops::bilinear::{Adjoint, BilinearMap};
@@ -28,6 +29,10 @@ impl Conv2dInputGrad {
         const OP: &str = "conv2d_input_grad";
         let d = self.geom.dims(OP, &self.input_shape, w.shape())?;
         check_out(OP, &d, g.shape())?;
+        if let Some(device) = rules::device_of(g) {
+            let product = ConvProduct::InputGrad;
+            return rules::conv_resident(&device, product, &d, (g, w), &d.in_shape(), acc);
+        }
         write_into(OP, d.in_shape(), acc, |z, accumulate| {
             conv_input_grad(&d, g.data(), w.data(), z, accumulate)
         })

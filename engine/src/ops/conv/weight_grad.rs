@@ -2,6 +2,7 @@
 
 use super::{check_out, write_into, Conv2d, Conv2dInputGrad, ConvGeom};
 use crate::cpu::conv::conv_weight_grad;
+use crate::device::{rules, ConvProduct};
 use crate::error::Result;
 use crate::float::Float;
 use crate::ops::bilinear::{Adjoint, BilinearMap};
@@ -28,6 +29,10 @@ impl Conv2dWeightGrad {
         const OP: &str = "conv2d_weight_grad";
         let d = self.geom.dims(OP, x.shape(), &self.weight_shape)?;
         check_out(OP, &d, g.shape())?;
+        if let Some(device) = rules::device_of(x) {
+            let product = ConvProduct::WeightGrad;
+            return rules::conv_resident(&device, product, &d, (x, g), &d.weight_shape(), acc);
+        }
         write_into(OP, d.weight_shape(), acc, |v, accumulate| {
             let sum = conv_weight_grad(&d, x.data(), g.data());
             if accumulate {

@@ -55,6 +55,7 @@ impl Unary {
             UnaryFn::Sigmoid => Some(DeviceActivation::Sigmoid),
             UnaryFn::Elu(alpha) => Some(DeviceActivation::Elu(alpha)),
             UnaryFn::Relu => Some(DeviceActivation::Relu),
+            UnaryFn::Exp => Some(DeviceActivation::Exp),
             _ => None,
         }
     }
