@@ -1,6 +1,7 @@
 //! Adam, with PyTorch's semantics (`torch.optim.Adam`, no AMSGrad, L2 weight decay in the gradient).
 
 use jetnewton_engine::{Float, Tensor};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{OptimError, Result};
 use crate::layout::ParamLayout;
@@ -8,13 +9,18 @@ use crate::optimizer::{check_lr, check_unit, checked_gradient, Optimizer, StepRe
 use crate::oracle::Oracle;
 use crate::state::{OptimizerState, StateReader};
 
-/// Hyper-parameters of [`Adam`], named and defaulted as in PyTorch.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Hyper-parameters of [`Adam`], named and defaulted as in PyTorch (but for PyTorch's `betas` pair, two fields
+/// here, so that the serialised form, a config file's `[adam]` table, has one key per decay rate). Every field
+/// may be left out of the serialised form, and unknown ones are refused.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct AdamConfig {
     /// Learning rate (1e-3).
     pub lr: f64,
-    /// `(β1, β2)`, the decay rates of the first and second moments ((0.9, 0.999)).
-    pub betas: (f64, f64),
+    /// `β1`, the decay rate of the first moment (0.9).
+    pub beta1: f64,
+    /// `β2`, the decay rate of the second moment (0.999).
+    pub beta2: f64,
     /// Added to the denominator (1e-8).
     pub eps: f64,
     /// L2 penalty added to the gradient (0).
@@ -25,7 +31,8 @@ impl Default for AdamConfig {
     fn default() -> Self {
         Self {
             lr: 1e-3,
-            betas: (0.9, 0.999),
+            beta1: 0.9,
+            beta2: 0.999,
             eps: 1e-8,
             weight_decay: 0.0,
         }
@@ -36,8 +43,8 @@ impl AdamConfig {
     /// Checks every field's domain.
     pub fn validate(&self) -> Result<()> {
         check_lr("lr", self.lr)?;
-        check_unit("betas.0", self.betas.0, false)?;
-        check_unit("betas.1", self.betas.1, false)?;
+        check_unit("beta1", self.beta1, false)?;
+        check_unit("beta2", self.beta2, false)?;
         for (field, v) in [("eps", self.eps), ("weight_decay", self.weight_decay)] {
             if !(v.is_finite() && v >= 0.0) {
                 return Err(OptimError::config(
@@ -102,9 +109,9 @@ pub(crate) struct MomentRule<F: Float> {
 }
 
 impl<F: Float> MomentRule<F> {
-    /// The rule of step `t` for `betas = (β₁, β₂)` and `eps`.
-    pub fn new(betas: (f64, f64), eps: f64, t: u64) -> Self {
-        let (b1, b2) = betas;
+    /// The rule of step `t` for `config`'s `β₁`, `β₂` and `eps`.
+    pub fn new(config: &AdamConfig, t: u64) -> Self {
+        let (b1, b2, eps) = (config.beta1, config.beta2, config.eps);
         Self {
             bc1: 1.0 - b1.powf(t as f64),
             bc2_sqrt: F::of((1.0 - b2.powf(t as f64)).sqrt()),
@@ -138,7 +145,7 @@ impl<F: Float> Optimizer<F> for Adam<F> {
         let (loss, grads) = checked_gradient(&self.layout, params, oracle)?;
         let c = &self.config;
         let t = self.step + 1;
-        let rule = MomentRule::new(c.betas, c.eps, t);
+        let rule = MomentRule::new(c, t);
         let neg_step = F::of(-c.lr / rule.bc1);
         let wd = F::of(c.weight_decay);
         let moments = self.exp_avg.iter_mut().zip(&mut self.exp_avg_sq);
@@ -252,19 +259,13 @@ mod tests {
     fn defaults_are_pytorchs_and_bad_configs_are_refused() {
         let d = AdamConfig::default();
         assert_eq!(
-            (d.lr, d.betas, d.eps, d.weight_decay),
-            (1e-3, (0.9, 0.999), 1e-8, 0.0)
+            (d.lr, d.beta1, d.beta2, d.eps, d.weight_decay),
+            (1e-3, 0.9, 0.999, 1e-8, 0.0)
         );
         let layout = ParamLayout::new(vec!["θ".into()], vec![vec![]]).unwrap();
         for bad in [
-            AdamConfig {
-                betas: (1.0, 0.9),
-                ..d
-            },
-            AdamConfig {
-                betas: (0.9, -0.1),
-                ..d
-            },
+            AdamConfig { beta1: 1.0, ..d },
+            AdamConfig { beta2: -0.1, ..d },
             AdamConfig { eps: -1.0, ..d },
             AdamConfig { lr: f64::NAN, ..d },
         ] {

@@ -1,6 +1,7 @@
 //! Stochastic gradient descent with momentum, with PyTorch's semantics (`torch.optim.SGD`).
 
 use jetnewton_engine::{Float, Tensor};
+use serde::{Deserialize, Serialize};
 
 use crate::error::{OptimError, Result};
 use crate::layout::ParamLayout;
@@ -8,14 +9,19 @@ use crate::optimizer::{check_lr, check_unit, checked_gradient, Optimizer, StepRe
 use crate::oracle::Oracle;
 use crate::state::{OptimizerState, StateReader};
 
-/// Hyper-parameters of [`Sgd`], named as in PyTorch.
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// Hyper-parameters of [`Sgd`], named as in PyTorch. [`Default`] gives PyTorch's defaults (plain SGD at 1e-3);
+/// the serialised form (a config file's `[sgd]` table) fills the fields it leaves out from
+/// [`SgdConfig::with_momentum`] instead, and refuses unknown ones.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default = "SgdConfig::with_momentum", deny_unknown_fields)]
 pub struct SgdConfig {
     /// Learning rate (PyTorch's default 1e-3).
     pub lr: f64,
     /// Momentum `μ` (0 = plain SGD).
     pub momentum: f64,
-    /// Dampening of the gradient in the momentum buffer.
+    /// Dampening of the gradient in the momentum buffer. Not in the serialised form, which has never had it:
+    /// a deserialised config has none (0).
+    #[serde(skip)]
     pub dampening: f64,
     /// Nesterov momentum (needs `momentum > 0` and `dampening = 0`).
     pub nesterov: bool,
@@ -36,6 +42,17 @@ impl Default for SgdConfig {
 }
 
 impl SgdConfig {
+    /// SGD with momentum 0.9 at learning rate 0.01, no dampening, no Nesterov, no weight decay: the common
+    /// momentum recipe, which PyTorch's defaults (momentum 0) are not. The serialised form's defaults, so that a
+    /// config that names the optimiser and nothing else trains with momentum.
+    pub fn with_momentum() -> Self {
+        Self {
+            lr: 0.01,
+            momentum: 0.9,
+            ..Self::default()
+        }
+    }
+
     /// Checks every field's domain.
     pub fn validate(&self) -> Result<()> {
         check_lr("lr", self.lr)?;
@@ -245,6 +262,19 @@ mod tests {
             1,
         );
         assert!((got[0] - 0.75).abs() < 1e-15);
+    }
+
+    #[test]
+    fn the_serialised_form_defaults_to_momentum_and_has_no_dampening() {
+        let read = |text: &str| serde_json::from_str::<SgdConfig>(text);
+        assert_eq!(read("{}").unwrap(), SgdConfig::with_momentum());
+        assert_eq!(read(r#"{"lr": 0.5}"#).unwrap().momentum, 0.9);
+        assert!(read(r#"{"dampening": 0.5}"#).is_err());
+        let written = serde_json::to_string(&SgdConfig::with_momentum()).unwrap();
+        assert_eq!(
+            written,
+            r#"{"lr":0.01,"momentum":0.9,"nesterov":false,"weight_decay":0.0}"#
+        );
     }
 
     #[test]

@@ -2,8 +2,8 @@
 
 use jetnewton_engine::Float;
 use jetnewton_optim::{
-    Adam, AdamConfig, Kfac, KfacConfig, Method1, Method1Config, OptimError, Optimizer, ParamLayout,
-    PlateauConfig, Sgd, SgdConfig,
+    Adam, Kfac, KfacConfig, Method1, Method1Config, OptimError, Optimizer, ParamLayout,
+    PlateauConfig, Sgd,
 };
 
 use crate::train::config::{OptimizerKind, ScheduleKind, TrainConfig};
@@ -18,7 +18,7 @@ pub fn method1_config(config: &TrainConfig, steps_per_epoch: usize) -> Method1Co
     m.solver.lambda_int = n.lambda_int;
     m.period = n.period;
     m.grad_momentum = n.grad_momentum;
-    m.direction = n.direction.rule();
+    m.direction = n.direction;
     m.eta_momentum = n.eta_momentum;
     m.positive_part = n.positive_part;
     m.scheduler = (n.patience > 0).then(|| PlateauConfig {
@@ -40,47 +40,16 @@ pub fn method1_config(config: &TrainConfig, steps_per_epoch: usize) -> Method1Co
     m
 }
 
-/// Adam's configuration of `config`.
-fn adam_config(config: &TrainConfig) -> AdamConfig {
-    let a = &config.adam;
-    AdamConfig {
-        lr: a.lr,
-        betas: (a.beta1, a.beta2),
-        eps: a.eps,
-        weight_decay: a.weight_decay,
-    }
-}
-
-/// SGD's configuration of `config`.
-fn sgd_config(config: &TrainConfig) -> SgdConfig {
-    let s = &config.sgd;
-    SgdConfig {
-        lr: s.lr,
-        momentum: s.momentum,
-        dampening: 0.0,
-        nesterov: s.nesterov,
-        weight_decay: s.weight_decay,
-    }
-}
-
-/// K-FAC's configuration of `config`.
+/// K-FAC's configuration of `config`: its `[kfac]` table, with the run's seed (the file has no second one).
 fn kfac_config(config: &TrainConfig) -> KfacConfig {
-    let k = &config.kfac;
     KfacConfig {
-        lr: k.lr,
-        momentum: k.momentum,
-        stat_decay: k.stat_decay,
-        damping: k.damping,
-        kl_clip: k.kl_clip,
-        weight_decay: k.weight_decay,
-        t_cov: k.t_cov,
-        t_inv: k.t_inv,
         seed: config.seed,
+        ..config.kfac
     }
 }
 
 /// The config key of an optimiser's field: the optimiser's table, then the field as the config spells it
-/// (`solver.lambda_int` → `newton.lambda_int`, `betas.0` → `adam.beta1`, `scheduler.factor` → `newton.factor`).
+/// (`solver.lambda_int` → `newton.lambda_int`, `scheduler.factor` → `newton.factor`).
 fn config_key(optimizer: OptimizerKind, field: &str) -> String {
     let table = if optimizer.is_newton() {
         "newton"
@@ -88,8 +57,6 @@ fn config_key(optimizer: OptimizerKind, field: &str) -> String {
         optimizer.name()
     };
     let field = match field {
-        "betas.0" => "beta1",
-        "betas.1" => "beta2",
         // The adaptive schedules take their bounds from λ_int: the only one of their values a config sets.
         "schedule.lambda_min" | "schedule.lambda_max" => "lambda_int",
         other => other
@@ -127,8 +94,8 @@ fn named(optimizer: OptimizerKind, e: OptimError) -> TrainError {
 pub fn check_hyper_parameters(config: &TrainConfig) -> Result<()> {
     match config.optimizer {
         OptimizerKind::Newton | OptimizerKind::NewtonDiag => method1_config(config, 1).validate(),
-        OptimizerKind::Adam => adam_config(config).validate(),
-        OptimizerKind::Sgd => sgd_config(config).validate(),
+        OptimizerKind::Adam => config.adam.validate(),
+        OptimizerKind::Sgd => config.sgd.validate(),
         OptimizerKind::Kfac => kfac_config(config).validate(),
     }
     .map_err(|e| named(config.optimizer, e))
@@ -146,8 +113,8 @@ pub fn optimizer<F: Float>(
             Method1::new(layout, groups, method1_config(config, steps_per_epoch))
                 .map(|o| Box::new(o) as _)
         }
-        OptimizerKind::Adam => Adam::new(layout, adam_config(config)).map(|o| Box::new(o) as _),
-        OptimizerKind::Sgd => Sgd::new(layout, sgd_config(config)).map(|o| Box::new(o) as _),
+        OptimizerKind::Adam => Adam::new(layout, config.adam).map(|o| Box::new(o) as _),
+        OptimizerKind::Sgd => Sgd::new(layout, config.sgd).map(|o| Box::new(o) as _),
         OptimizerKind::Kfac => Kfac::new(layout, kfac_config(config)).map(|o| Box::new(o) as _),
     };
     built.map_err(|e| named(config.optimizer, e))

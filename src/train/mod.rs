@@ -32,8 +32,8 @@ mod start;
 
 pub use build::{check_hyper_parameters, method1_config, optimizer};
 pub use config::{
-    AdamSection, DatasetKind, GuardConfig, KfacSection, NewtonConfig, OptimizerKind, ScheduleKind,
-    SgdSection, TrainConfig, TrainDtype, MAX_SUMMARY_AVERAGE,
+    DatasetKind, GuardConfig, NewtonConfig, OptimizerKind, ScheduleKind, TrainConfig, TrainDtype,
+    MAX_SUMMARY_AVERAGE,
 };
 pub use data::{load as load_data, RunData};
 pub use error::{Result, TrainError};

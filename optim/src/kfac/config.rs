@@ -1,11 +1,15 @@
 //! [`KfacConfig`]: K-FAC's hyper-parameters, named and defaulted as in KFAC-Pytorch's `KFACOptimizer`.
 
+use serde::{Deserialize, Serialize};
+
 use crate::error::{OptimError, Result};
 use crate::optimizer::{check_lr, check_unit};
 
 /// Hyper-parameters of [`crate::Kfac`]. Names follow KFAC-Pytorch (`TCov`, `TInv` become `t_cov`, `t_inv`); so do
-/// the defaults, except the learning rate (see [`KfacConfig::lr`]).
-#[derive(Clone, Copy, Debug, PartialEq)]
+/// the defaults, except the learning rate (see [`KfacConfig::lr`]). Every field may be left out of the serialised
+/// form (a config file's `[kfac]` table), and unknown ones are refused.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct KfacConfig {
     /// Learning rate (0.01).
     ///
@@ -29,7 +33,10 @@ pub struct KfacConfig {
     /// `T_inv`: the factors are eigendecomposed at steps 0, `T_inv`, `2·T_inv`, … (100).
     pub t_inv: usize,
     /// Seed of the labels sampled from the model's predictive distribution for the Fisher factor `G`; step `t`
-    /// samples with a seed derived from `(seed, t)` alone, so a restored run samples the same labels (0).
+    /// samples with a seed derived from `(seed, t)` alone, so a restored run samples the same labels (0). Not in
+    /// the serialised form: a training run's own seed is the one seed of everything random in it, so a config
+    /// file has no second one here (a deserialised config has 0 until its user sets it).
+    #[serde(skip)]
     pub seed: u64,
 }
 
@@ -146,6 +153,19 @@ mod tests {
                 other => panic!("{bad:?}: {other:?}"),
             }
         }
+    }
+
+    #[test]
+    fn the_serialised_form_has_no_seed() {
+        let c = KfacConfig {
+            seed: 9,
+            ..KfacConfig::default()
+        };
+        let written = serde_json::to_string(&c).unwrap();
+        assert!(!written.contains("seed"), "{written}");
+        let read: KfacConfig = serde_json::from_str(&written).unwrap();
+        assert_eq!(read, KfacConfig::default());
+        assert!(serde_json::from_str::<KfacConfig>(r#"{"seed": 1}"#).is_err());
     }
 
     #[test]

@@ -3,13 +3,16 @@
 //! "updater").
 
 use jetnewton_engine::{Float, Tensor};
+use serde::{Deserialize, Serialize};
 
 use super::step::momentum_tensors;
 use crate::adam::MomentRule;
 use crate::AdamConfig;
 
-/// How [`crate::Method1`] forms its direction `ũ` from the gradients.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// How [`crate::Method1`] forms its direction `ũ` from the gradients. Serialised in lower case (`"momentum"`,
+/// `"gradient"`, `"adam"`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum DirectionRule {
     /// `ũ_t = μ_g ũ_{t−1} + (1 − μ_g) g_t` (algorithm 4; the default).
     #[default]
@@ -19,6 +22,13 @@ pub enum DirectionRule {
     /// Adam's update at unit learning rate with PyTorch's defaults (β = (0.9, 0.999), ε = 1e-8), computed by the
     /// same moment rule as [`crate::Adam`]: `ũ_t = m̂_t / (√v̂_t + ε)`.
     Adam,
+}
+
+impl DirectionRule {
+    /// True for the default, [`DirectionRule::Momentum`] (for leaving it out of a serialised form).
+    pub fn is_momentum(&self) -> bool {
+        *self == Self::Momentum
+    }
 }
 
 /// Adam's first and second moments, one tensor per parameter (the [`DirectionRule::Adam`] state).
@@ -64,7 +74,7 @@ fn adam<F: Float>(
         None => (zeros(), zeros()),
     };
     let defaults = AdamConfig::default();
-    let rule = MomentRule::new(defaults.betas, defaults.eps, t);
+    let rule = MomentRule::new(&defaults, t);
     let step = F::of(1.0 / rule.bc1);
     let mut u = Vec::with_capacity(g.len());
     for ((g, m), v) in g.iter().zip(&mut m).zip(&mut v) {

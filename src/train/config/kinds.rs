@@ -1,4 +1,4 @@
-//! The enumerated settings of a run: optimiser, data set, precision, and Method 1's schedule and direction.
+//! The enumerated settings of a run: optimiser, data set, precision, and Method 1's schedule.
 
 use serde::{Deserialize, Serialize};
 
@@ -86,33 +86,4 @@ pub enum ScheduleKind {
     Adaptive,
     /// Adaptive `λ_int` only, `λ_t` as in the paper.
     AdaptiveDamping,
-}
-
-/// `newton.direction`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DirectionKind {
-    /// `ũ_t = μ_g ũ_{t−1} + (1 − μ_g) g_t`.
-    #[default]
-    Momentum,
-    /// `ũ_t = g_t`.
-    Gradient,
-    /// Adam's update at unit learning rate.
-    Adam,
-}
-
-impl DirectionKind {
-    /// True for the default, which the file leaves out.
-    pub fn is_momentum(&self) -> bool {
-        *self == Self::Momentum
-    }
-
-    /// The optimiser's rule.
-    pub fn rule(self) -> jetnewton_optim::DirectionRule {
-        match self {
-            Self::Momentum => jetnewton_optim::DirectionRule::Momentum,
-            Self::Gradient => jetnewton_optim::DirectionRule::Gradient,
-            Self::Adam => jetnewton_optim::DirectionRule::Adam,
-        }
-    }
 }

@@ -10,6 +10,7 @@ mod validate;
 
 use std::path::PathBuf;
 
+use jetnewton_optim::{AdamConfig, KfacConfig, SgdConfig};
 use serde::{Deserialize, Serialize};
 
 use crate::train::error::{Result, TrainError};
@@ -17,7 +18,7 @@ use crate::train::probe::ProbeConfig;
 use crate::train::save_dtype::SaveDtype;
 
 pub use kinds::{DatasetKind, OptimizerKind, ScheduleKind, TrainDtype};
-pub use sections::{AdamSection, GuardConfig, KfacSection, NewtonConfig, SgdSection};
+pub use sections::{GuardConfig, NewtonConfig};
 
 /// The most summaries `newton.summary_average` may average: each is kept (an `S × S` matrix and two vectors), and
 /// even at a period of one step (one summary per step) 10 000 span a hundred epochs of a hundred steps, far longer
@@ -81,11 +82,12 @@ pub struct TrainConfig {
     /// Method 1 (`newton`, `newton-diag`).
     pub newton: NewtonConfig,
     /// Adam.
-    pub adam: AdamSection,
-    /// SGD.
-    pub sgd: SgdSection,
-    /// K-FAC.
-    pub kfac: KfacSection,
+    pub adam: AdamConfig,
+    /// SGD (momentum 0.9 at 0.01 by default: [`SgdConfig::with_momentum`]).
+    pub sgd: SgdConfig,
+    /// K-FAC. Its `seed` is not in the file: the run's [`TrainConfig::seed`] takes its place when the optimiser is
+    /// built.
+    pub kfac: KfacConfig,
     /// The numerical guard.
     pub guard: GuardConfig,
     /// Probes of the summaries along training (left out of the file when off and default).
@@ -115,9 +117,9 @@ impl Default for TrainConfig {
             threads: None,
             checkpoint_every: 0,
             newton: NewtonConfig::default(),
-            adam: AdamSection::default(),
-            sgd: SgdSection::default(),
-            kfac: KfacSection::default(),
+            adam: AdamConfig::default(),
+            sgd: SgdConfig::with_momentum(),
+            kfac: KfacConfig::default(),
             guard: GuardConfig::default(),
             probe: ProbeConfig::default(),
         }

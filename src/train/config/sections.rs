@@ -1,8 +1,10 @@
-//! The config's sections: `[newton]`, `[adam]`, `[sgd]`, `[kfac]` and `[guard]`, each with its defaults.
+//! The config's sections of its own: `[newton]` and `[guard]`, each with its defaults. (`[adam]`, `[sgd]` and
+//! `[kfac]` are the optimisers' own configs, `jetnewton_optim::AdamConfig`, `SgdConfig` and `KfacConfig`.)
 
+use jetnewton_optim::DirectionRule;
 use serde::{Deserialize, Serialize};
 
-use super::kinds::{DirectionKind, ScheduleKind};
+use super::kinds::ScheduleKind;
 
 /// Method 1's hyper-parameters (table 2 of the paper, `λ_1` and `λ_int` of table 3).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -38,8 +40,8 @@ pub struct NewtonConfig {
     /// Algorithm 1's direction `u_t`: `"momentum"` of the gradients (algorithm 4's, the default), `"gradient"`, or
     /// `"adam"` (Adam's update at unit learning rate, as the reference code's updater). Left out of the file when
     /// the default, so that runs made before the setting existed keep their identity.
-    #[serde(skip_serializing_if = "DirectionKind::is_momentum")]
-    pub direction: DirectionKind,
+    #[serde(skip_serializing_if = "DirectionRule::is_momentum")]
+    pub direction: DirectionRule,
 }
 
 impl Default for NewtonConfig {
@@ -61,101 +63,7 @@ impl Default for NewtonConfig {
             threshold: plateau.threshold,
             schedule: ScheduleKind::Paper,
             summary_average: 1,
-            direction: DirectionKind::Momentum,
-        }
-    }
-}
-
-/// Adam's hyper-parameters (PyTorch's defaults).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct AdamSection {
-    /// Learning rate.
-    pub lr: f64,
-    /// β1.
-    pub beta1: f64,
-    /// β2.
-    pub beta2: f64,
-    /// ε.
-    pub eps: f64,
-    /// L2 penalty.
-    pub weight_decay: f64,
-}
-
-impl Default for AdamSection {
-    /// `AdamConfig`'s defaults, so that the two cannot drift apart.
-    fn default() -> Self {
-        let a = jetnewton_optim::AdamConfig::default();
-        Self {
-            lr: a.lr,
-            beta1: a.betas.0,
-            beta2: a.betas.1,
-            eps: a.eps,
-            weight_decay: a.weight_decay,
-        }
-    }
-}
-
-/// SGD's hyper-parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SgdSection {
-    /// Learning rate.
-    pub lr: f64,
-    /// Momentum.
-    pub momentum: f64,
-    /// Nesterov momentum.
-    pub nesterov: bool,
-    /// L2 penalty.
-    pub weight_decay: f64,
-}
-
-impl Default for SgdSection {
-    fn default() -> Self {
-        Self {
-            lr: 0.01,
-            momentum: 0.9,
-            nesterov: false,
-            weight_decay: 0.0,
-        }
-    }
-}
-
-/// K-FAC's hyper-parameters.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct KfacSection {
-    /// Learning rate.
-    pub lr: f64,
-    /// Momentum.
-    pub momentum: f64,
-    /// Running-average decay of the Kronecker factors.
-    pub stat_decay: f64,
-    /// Tikhonov damping added to the factors' eigenvalue products.
-    pub damping: f64,
-    /// Trust-region bound on the step's KL divergence.
-    pub kl_clip: f64,
-    /// L2 penalty.
-    pub weight_decay: f64,
-    /// Steps between two updates of the factors.
-    pub t_cov: usize,
-    /// Steps between two eigendecompositions of the factors.
-    pub t_inv: usize,
-}
-
-impl Default for KfacSection {
-    /// `KfacConfig`'s defaults, so that the two cannot drift apart.
-    fn default() -> Self {
-        let k = jetnewton_optim::KfacConfig::default();
-        Self {
-            lr: k.lr,
-            momentum: k.momentum,
-            stat_decay: k.stat_decay,
-            damping: k.damping,
-            kl_clip: k.kl_clip,
-            weight_decay: k.weight_decay,
-            t_cov: k.t_cov,
-            t_inv: k.t_inv,
+            direction: m.direction,
         }
     }
 }

@@ -121,3 +121,24 @@ fn total_steps_are_checked_and_epochs_bounded() {
     let e = t.validate().unwrap_err().to_string();
     assert!(e.contains("`newton.summary_average`"), "{e}");
 }
+
+/// The optimisers' tables are `jetnewton_optim`'s own configs: the file keeps the keys, order and defaults it had
+/// when the binary declared them itself, so that runs made before keep their identity.
+#[test]
+fn the_optimiser_tables_keep_their_file_form() {
+    let written = TrainConfig::default().to_toml();
+    for table in [
+        "[adam]\nlr = 0.001\nbeta1 = 0.9\nbeta2 = 0.999\neps = 0.00000001\nweight_decay = 0.0\n",
+        "[sgd]\nlr = 0.01\nmomentum = 0.9\nnesterov = false\nweight_decay = 0.0\n",
+        "[kfac]\nlr = 0.01\nmomentum = 0.9\nstat_decay = 0.95\ndamping = 0.001\nkl_clip = 0.001\n\
+         weight_decay = 0.0\nt_cov = 10\nt_inv = 100\n",
+    ] {
+        assert!(written.contains(table), "{table} not in\n{written}");
+    }
+    let c = TrainConfig::from_toml("[sgd]\nlr = 0.5\n[newton]\ndirection = \"adam\"\n").unwrap();
+    assert_eq!((c.sgd.lr, c.sgd.momentum), (0.5, 0.9));
+    assert_eq!(c.newton.direction, jetnewton_optim::DirectionRule::Adam);
+    for bad in ["[sgd]\ndampening = 0.1\n", "[kfac]\nseed = 3\n"] {
+        assert!(TrainConfig::from_toml(bad).is_err(), "{bad}");
+    }
+}
