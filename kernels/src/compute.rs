@@ -6,6 +6,7 @@
 
 use jetnewton_engine::cpu::conv::ConvDims as EngineConvDims;
 use jetnewton_engine::cpu::gemm::Layout;
+use jetnewton_engine::cpu::pool::PoolDims as EnginePoolDims;
 use jetnewton_engine::device::{
     ComputeDevice, ConvProduct, DType, DeviceActivation, DeviceBuffer, DeviceCounters,
     DeviceResult, GemmCall, MidDims, PackedJet,
@@ -17,10 +18,12 @@ use crate::backend::{Backend, Counted};
 use crate::device::KernelMatmul;
 use crate::elem::Real;
 use crate::error::KernelError;
+use crate::ops::arith::{scatter_csr, InverseIndex};
 use crate::ops::contract::{dots_to_host, Dots};
 use crate::ops::conv::{conv2d, conv2d_input_grad, conv2d_weight_grad, ConvDims, ConvOptions};
 use crate::ops::elementwise::{activation_jet, activation_jet_vjp, Activation};
 use crate::ops::matmul::{gemm, Gemm};
+use crate::ops::pool::{avg_pool, avg_pool_adjoint, gather, PoolDims};
 use crate::ops::softmax::{log_softmax_jet, log_softmax_jet_vjp, SoftmaxDims};
 use crate::ops::{arith, JetLayout};
 
@@ -91,6 +94,14 @@ fn softmax_dims(cols: usize, jet: PackedJet) -> DeviceResult<SoftmaxDims> {
         ));
     }
     Ok(SoftmaxDims::dense(jet.len / cols, cols, jet.order))
+}
+
+/// Indices as the kernels' `long long`.
+fn as_i64(indices: &[usize]) -> DeviceResult<Vec<i64>> {
+    indices
+        .iter()
+        .map(|&i| i64::try_from(i).map_err(|_| format!("index {i} does not fit in an i64")))
+        .collect()
 }
 
 /// Runs `$body` with `$T` the element type of `$dtype`.
@@ -212,6 +223,27 @@ where
         })
     }
 
+    fn poly(
+        &self,
+        n: usize,
+        coeffs: &[f64],
+        x: &DeviceBuffer,
+        out: &mut DeviceBuffer,
+    ) -> DeviceResult<()> {
+        if coeffs.len() > 4 {
+            return Err(format!(
+                "a polynomial of degree {} (at most 3)",
+                coeffs.len() - 1
+            ));
+        }
+        self.locked(|be| {
+            by_dtype!(out.dtype(), T => {
+                let c: [T; 4] = std::array::from_fn(|k| T::from_f64(coeffs.get(k).copied().unwrap_or(0.0)));
+                arith::poly(be, n, c, typed::<B, T>(x)?, typed_mut::<B, T>(out)?).map_err(message)
+            })
+        })
+    }
+
     fn mul(
         &self,
         n: usize,
@@ -282,6 +314,74 @@ where
 
     fn sum_to(&self, dims: MidDims, x: &DeviceBuffer, out: &mut DeviceBuffer) -> DeviceResult<()> {
         self.mid(dims, false, x, out)
+    }
+
+    fn gather(
+        &self,
+        indices: &[usize],
+        x: &DeviceBuffer,
+        out: &mut DeviceBuffer,
+    ) -> DeviceResult<()> {
+        if let Some(&bad) = indices.iter().find(|&&i| i >= x.len()) {
+            return Err(format!("gather index {bad} past {} elements", x.len()));
+        }
+        let index = as_i64(indices)?;
+        self.locked(|be| {
+            let index = be.upload(&index).map_err(message)?;
+            by_dtype!(out.dtype(), T => {
+                let xs = typed::<B, T>(x)?;
+                // SAFETY: every index was checked against x's length above.
+                unsafe { gather(be, xs, 0, &index, typed_mut::<B, T>(out)?) }.map_err(message)
+            })
+        })
+    }
+
+    fn scatter_add(
+        &self,
+        indices: &[usize],
+        g: &DeviceBuffer,
+        out: &mut DeviceBuffer,
+    ) -> DeviceResult<()> {
+        if indices.len() != g.len() {
+            return Err(format!(
+                "scatter-add of {} values by {} indices",
+                g.len(),
+                indices.len()
+            ));
+        }
+        let inverse = InverseIndex::new(indices, out.len()).map_err(message)?;
+        self.locked(|be| {
+            let offsets = be.upload(&inverse.offsets).map_err(message)?;
+            let sources = be.upload(&inverse.sources).map_err(message)?;
+            by_dtype!(out.dtype(), T => {
+                let gs = typed::<B, T>(g)?;
+                // SAFETY: InverseIndex::new made the map: offsets run from 0 to sources.len(), and every
+                // source is an index into `indices`, whose length is g's.
+                unsafe { scatter_csr(be, gs, &offsets, &sources, typed_mut::<B, T>(out)?) }
+                    .map_err(message)
+            })
+        })
+    }
+
+    fn avg_pool(
+        &self,
+        dims: &EnginePoolDims,
+        adjoint: bool,
+        x: &DeviceBuffer,
+        out: &mut DeviceBuffer,
+    ) -> DeviceResult<()> {
+        let d = PoolDims::new(dims.planes, dims.h, dims.w, dims.k, dims.s).map_err(message)?;
+        self.locked(|be| {
+            by_dtype!(out.dtype(), T => {
+                let (xs, os) = (typed::<B, T>(x)?, typed_mut::<B, T>(out)?);
+                if adjoint {
+                    avg_pool_adjoint(be, &d, xs, os)
+                } else {
+                    avg_pool(be, &d, xs, os)
+                }
+                .map_err(message)
+            })
+        })
     }
 
     fn activation_jet(

@@ -66,10 +66,14 @@ pub const MATMUL: Pair = pair!("matmul");
 pub const AXPBY: Pair = pair!("axpby");
 /// `arith.cu`: `out (+)= x ⊙ y`.
 pub const MUL: Pair = pair!("mul");
+/// `arith.cu`: a cubic polynomial, elementwise.
+pub const POLY: Pair = pair!("poly");
 /// `arith.cu`: a `[mid]` tensor repeated over outer and inner axes.
 pub const BROADCAST_MID: Pair = pair!("broadcast_mid");
 /// `arith.cu`: the adjoint of [`BROADCAST_MID`], a sum over outer and inner axes.
 pub const SUM_MID: Pair = pair!("sum_mid");
+/// `arith.cu`: the adjoint of a gather, from the inverse index map in CSR form.
+pub const SCATTER_CSR: Pair = pair!("scatter_csr");
 /// `conv.cu`: columns of a convolution.
 pub const IM2COL: Pair = pair!("im2col");
 /// `conv.cu`: the adjoint of [`IM2COL`].
@@ -122,7 +126,7 @@ pub const RELU_JET_VJP: Pair = pair!("relu_jet_vjp");
 pub const MODULES: &[Module] = &[
     Module {
         name: "arith",
-        pairs: &[AXPBY, MUL, BROADCAST_MID, SUM_MID],
+        pairs: &[AXPBY, MUL, POLY, BROADCAST_MID, SUM_MID, SCATTER_CSR],
         singles: &[],
     },
     Module {

@@ -55,7 +55,7 @@ struct Results {
 enum Net {
     /// Linear layers with tanh, sigmoid and ELU between them.
     Mlp,
-    /// Convolutions, max-pooling, ELU, then linear layers.
+    /// Convolutions, bias, max- and average pooling, ELU and ReLU, then a linear layer.
     Cnn,
 }
 
@@ -90,11 +90,12 @@ fn build<F: Float>(
             let w0 = param("0.weight", &[3, 2, 3, 3]);
             let b0 = param("0.bias", &[3]);
             let w1 = param("3.weight", &[4, 3, 2, 2]);
-            let w2 = param("6.weight", &[5, 36]);
+            let w2 = param("6.weight", &[5, 16]);
             let x = g.constant(placed(random(rng, &[3, 2, 8, 8]), device));
             let h = x.conv2d(w0, (1, 1), (1, 1)).unwrap().add_bias(b0).unwrap();
             let h = h.tanh().unwrap().max_pool2d(2, 2).unwrap();
             let h = h.conv2d(w1, (2, 1), (1, 0)).unwrap().elu().unwrap();
+            let h = h.avg_pool2d(2, 1).unwrap().relu().unwrap();
             let h = h.flatten().unwrap().matmul_t(w2).unwrap();
             h.cross_entropy(&[0, 4, 2]).unwrap().id()
         }

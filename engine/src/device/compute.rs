@@ -16,6 +16,7 @@ use std::fmt;
 
 use super::{GemmCall, MatmulDevice};
 use crate::cpu::conv::ConvDims;
+use crate::cpu::pool::PoolDims;
 
 /// The element type of a device buffer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -196,6 +197,15 @@ pub trait ComputeDevice: MatmulDevice {
         out: (&mut DeviceBuffer, usize),
     ) -> DeviceResult<()>;
 
+    /// `out[i] = Σ_k coeffs[k]·x[i]^k` for `i < n`, a polynomial of degree at most [`MAX_POLY_DEGREE`].
+    fn poly(
+        &self,
+        n: usize,
+        coeffs: &[f64],
+        x: &DeviceBuffer,
+        out: &mut DeviceBuffer,
+    ) -> DeviceResult<()>;
+
     /// `out[i] (+)= x[i]·y[i]` for `i < n`: overwrite, or add to `out` when `accumulate`.
     fn mul(
         &self,
@@ -237,6 +247,31 @@ pub trait ComputeDevice: MatmulDevice {
 
     /// `out[m] = Σ_{o,i} x[(o·mid + m)·inner + i]`: the adjoint of [`ComputeDevice::broadcast`].
     fn sum_to(&self, dims: MidDims, x: &DeviceBuffer, out: &mut DeviceBuffer) -> DeviceResult<()>;
+
+    /// `out[i] = x[indices[i]]`; every index is below `x.len()` (the caller checked).
+    fn gather(
+        &self,
+        indices: &[usize],
+        x: &DeviceBuffer,
+        out: &mut DeviceBuffer,
+    ) -> DeviceResult<()>;
+
+    /// `out[j] = Σ_{i: indices[i] = j} g[i]` over all of `out`: the adjoint of [`ComputeDevice::gather`].
+    fn scatter_add(
+        &self,
+        indices: &[usize],
+        g: &DeviceBuffer,
+        out: &mut DeviceBuffer,
+    ) -> DeviceResult<()>;
+
+    /// Average pooling (`adjoint`: its adjoint, spreading each value evenly over its window) of `dims`.
+    fn avg_pool(
+        &self,
+        dims: &PoolDims,
+        adjoint: bool,
+        x: &DeviceBuffer,
+        out: &mut DeviceBuffer,
+    ) -> DeviceResult<()>;
 
     /// `y = f(x)` on packed jets (order at most 3).
     fn activation_jet(
@@ -282,6 +317,10 @@ pub trait ComputeDevice: MatmulDevice {
     /// Traffic and launches so far.
     fn counters(&self) -> DeviceCounters;
 }
+
+/// Highest degree of [`ComputeDevice::poly`] (the derivatives of tanh and sigmoid in terms of their outputs are
+/// quadratics).
+pub const MAX_POLY_DEGREE: usize = 3;
 
 /// Highest jet order the device activations take.
 pub const MAX_JET_ORDER: usize = 3;

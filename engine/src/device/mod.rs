@@ -76,7 +76,7 @@ pub(crate) mod storage;
 
 pub use compute::{
     ComputeDevice, ConvProduct, DType, DeviceActivation, DeviceBuffer, DeviceCounters,
-    DeviceResult, MidDims, PackedJet, MAX_JET_ORDER,
+    DeviceResult, MidDims, PackedJet, MAX_JET_ORDER, MAX_POLY_DEGREE,
 };
 
 use std::any::Any;

@@ -232,15 +232,26 @@ pub(crate) fn mid_resident<F: Float>(
     broadcast: bool,
 ) -> Result<Tensor<F>> {
     let op = if broadcast { "broadcast" } else { "sum_to" };
-    let x = on(x, device)?;
-    let xb = buffer(&x, op)?;
-    let out = product_on(device, op, out_shape, None, |out, _| {
+    map_resident(device, op, x, out_shape, |xb, out| {
         if broadcast {
             device.broadcast(dims, xb, out)
         } else {
             device.sum_to(dims, xb, out)
         }
-    })?;
+    })
+}
+
+/// A linear map of `x` into a fresh resident tensor of `out_shape`, computed by `run(x, out)` on the device.
+pub(crate) fn map_resident<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    op: &'static str,
+    x: &Tensor<F>,
+    out_shape: &[usize],
+    run: impl FnOnce(&DeviceBuffer, &mut DeviceBuffer) -> DeviceResult<()>,
+) -> Result<Tensor<F>> {
+    let x = on(x, device)?;
+    let xb = buffer(&x, op)?;
+    let out = product_on(device, op, out_shape, None, |out, _| run(xb, out))?;
     Ok(out.expect("a fresh result"))
 }
 

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 
+use crate::device::{rules, DeviceBuffer};
 use crate::error::{EngineError, Result};
 use crate::float::Float;
 use crate::graph::Var;
@@ -54,6 +55,11 @@ impl IndexMap {
                 rhs: self.in_shape.clone(),
             });
         }
+        if let Some(device) = rules::device_of(x) {
+            let run =
+                |xb: &DeviceBuffer, out: &mut DeviceBuffer| device.gather(&self.indices, xb, out);
+            return rules::map_resident(&device, "gather", x, &self.out_shape, run);
+        }
         let d = x.data();
         Tensor::from_vec(
             self.out_shape.clone(),
@@ -68,6 +74,12 @@ impl IndexMap {
                 lhs: g.shape().to_vec(),
                 rhs: self.out_shape.clone(),
             });
+        }
+        if let Some(device) = rules::device_of(g) {
+            let run = |gb: &DeviceBuffer, out: &mut DeviceBuffer| {
+                device.scatter_add(&self.indices, gb, out)
+            };
+            return rules::map_resident(&device, "scatter_add", g, &self.in_shape, run);
         }
         let mut out = vec![F::zero(); numel(&self.in_shape)];
         for (&i, &v) in self.indices.iter().zip(g.data()) {

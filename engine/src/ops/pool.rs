@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use crate::cpu::pool::{avg_pool, avg_pool_adjoint, max_pool_argmax, PoolDims};
+use crate::device::{rules, DeviceBuffer};
 use crate::error::{EngineError, Result};
 use crate::float::Float;
 use crate::graph::Var;
@@ -99,6 +100,12 @@ impl Pool2d {
     fn pool<F: Float>(&self, x: &Tensor<F>) -> Result<Tensor<F>> {
         self.check("avg_pool2d", x, &self.in_shape)?;
         let shape = self.out_shape();
+        if let Some(device) = rules::device_of(x) {
+            let run = |xb: &DeviceBuffer, out: &mut DeviceBuffer| {
+                device.avg_pool(&self.dims(), false, xb, out)
+            };
+            return rules::map_resident(&device, "avg_pool2d", x, &shape, run);
+        }
         let mut y = vec![F::zero(); numel(&shape)];
         avg_pool(&self.dims(), x.data(), &mut y);
         Tensor::from_vec(shape, y)
@@ -106,6 +113,12 @@ impl Pool2d {
 
     fn adjoint<F: Float>(&self, g: &Tensor<F>) -> Result<Tensor<F>> {
         self.check("avg_pool2d_adjoint", g, &self.out_shape())?;
+        if let Some(device) = rules::device_of(g) {
+            let run = |gb: &DeviceBuffer, out: &mut DeviceBuffer| {
+                device.avg_pool(&self.dims(), true, gb, out)
+            };
+            return rules::map_resident(&device, "avg_pool2d_adjoint", g, &self.in_shape, run);
+        }
         let mut x = vec![F::zero(); numel(&self.in_shape)];
         avg_pool_adjoint(&self.dims(), g.data(), &mut x);
         Tensor::from_vec(self.in_shape.clone(), x)

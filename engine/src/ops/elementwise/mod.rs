@@ -10,7 +10,7 @@ pub use functions::UnaryFn;
 
 use functions::{sigmoid_low, tanh_low};
 
-use crate::device::{rules, DeviceActivation, MAX_JET_ORDER};
+use crate::device::{rules, DeviceActivation, DeviceBuffer, MAX_JET_ORDER, MAX_POLY_DEGREE};
 use crate::error::Result;
 use crate::float::Float;
 use crate::graph::{Graph, NodeId, Var};
@@ -122,6 +122,13 @@ impl<F: Float> Op<F> for Unary {
     fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
         if let (Some(device), Some(f)) = (rules::device_of(x[0]), self.on_device()) {
             return rules::activation(&device, f, x[0]);
+        }
+        if let (Some(device), 0, UnaryFn::Poly(c)) = (rules::device_of(x[0]), self.deriv, &self.f) {
+            if c.len() <= MAX_POLY_DEGREE + 1 {
+                let run =
+                    |xb: &DeviceBuffer, out: &mut DeviceBuffer| device.poly(xb.len(), c, xb, out);
+                return rules::map_resident(&device, "poly", x[0], x[0].shape(), run);
+            }
         }
         // The common functions with the dispatch (and the f64 → F coefficient conversions) hoisted out of the
         // element loop, which then vectorises; the same operations in the same order as `eval`, so the same bits.
