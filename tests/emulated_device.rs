@@ -15,7 +15,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use jetnewton::oracle::ModelOracle;
 use jetnewton::workload::Workload;
-use jetnewton_engine::device::{self, DeviceGuard};
+use jetnewton_engine::device::{self, ComputeDevice, DeviceGuard};
 use jetnewton_engine::summaries::{jet_summaries, Summaries, SummaryOptions};
 use jetnewton_engine::{Graph, Tensor};
 use jetnewton_kernels::KernelMatmul;
@@ -60,6 +60,32 @@ fn assert_close(what: &str, got: &[f64], want: &[f64]) {
     }
 }
 
+/// The emulated device as a [`ComputeDevice`] holding tensors, or `None` with the reason printed.
+fn resident_device() -> Option<Arc<dyn ComputeDevice>> {
+    match KernelMatmul::emulated() {
+        Ok(d) => Some(Arc::new(d)),
+        Err(e) => {
+            eprintln!("skipped: {e}");
+            None
+        }
+    }
+}
+
+/// `got` (resident on the emulated device) against the CPU's `cpu`: the gradient and the summaries.
+fn assert_same_results(
+    label: &dyn Fn(&str) -> String,
+    (got_grad, got): (&[Tensor<f64>], &Summaries),
+    (cpu_grad, cpu): (&[Tensor<f64>], &Summaries),
+) {
+    for (k, (x, y)) in got_grad.iter().zip(cpu_grad).enumerate() {
+        assert_close(&label(&format!("gradient {k}")), x.data(), y.data());
+    }
+    assert_close(&label("loss"), &[got.loss], &[cpu.loss]);
+    assert_close(&label("gbar"), &got.gbar, &cpu.gbar);
+    assert_close(&label("hbar"), &got.hbar.concat(), &cpu.hbar.concat());
+    assert_close(&label("d3"), &got.d3, &cpu.d3);
+}
+
 /// The gradient and the jet summaries of `w` along its gradient, on whatever device is installed.
 fn gradient_and_summaries(w: &Workload<'_, f64>) -> (Vec<Tensor<f64>>, Summaries) {
     let gradient = w.gradient().unwrap();
@@ -71,8 +97,17 @@ fn gradient_and_summaries(w: &Workload<'_, f64>) -> (Vec<Tensor<f64>>, Summaries
     (gradient, s)
 }
 
+/// Which emulated paths [`check_model`] compares with the CPU.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Paths {
+    /// Tensors resident on the device, and host tensors with the products through the installed device.
+    Both,
+    /// Resident tensors only (for the slowest model: its products reach the same GEMM kernel either way).
+    Resident,
+}
+
 /// The gradient and the summaries of `spec` on a seeded batch, for each partition, on the CPU and emulated.
-fn check_model(spec: &str, batch: usize, partitions: &[&str]) {
+fn check_model(spec: &str, batch: usize, partitions: &[&str], paths: Paths) {
     let model = Model::from_spec(spec).unwrap();
     for (i, partition) in partitions.iter().enumerate() {
         let partition: PartitionSpec = partition.parse().unwrap();
@@ -80,17 +115,30 @@ fn check_model(spec: &str, batch: usize, partitions: &[&str]) {
             Workload::<f64>::synthetic(&model, batch, partition.clone(), 11 + i as u64).unwrap();
         let _turn = serial();
         let (cpu_grad, cpu) = gradient_and_summaries(&w);
+        // Tensors resident on the device: every op with a device rule runs as kernels on resident data.
+        let Some(compute) = resident_device() else {
+            return;
+        };
+        let resident = w.to_device(&compute).unwrap();
+        let before = compute.counters();
+        let (res_grad, res) = gradient_and_summaries(&resident);
+        let used = compute.counters().since(&before);
+        assert!(used.launches > 0, "{spec}: the device rules ran ({used:?})");
+        assert!(
+            res_grad.iter().all(|g| g.device().is_some()),
+            "{spec}: gradients stay resident"
+        );
+        let label = |q: &str| format!("{spec} {partition:?} resident {q}");
+        assert_same_results(&label, (&res_grad, &res), (&cpu_grad, &cpu));
+        if paths == Paths::Resident {
+            continue;
+        }
+        // The products through the installed device, the rest on the host.
         let Some(_device) = emulated() else { return };
         let (emu_grad, emu) = gradient_and_summaries(&w);
         device::health().unwrap();
         let label = |q: &str| format!("{spec} {partition:?} {q}");
-        for (k, (x, y)) in emu_grad.iter().zip(&cpu_grad).enumerate() {
-            assert_close(&label(&format!("gradient {k}")), x.data(), y.data());
-        }
-        assert_close(&label("loss"), &[emu.loss], &[cpu.loss]);
-        assert_close(&label("gbar"), &emu.gbar, &cpu.gbar);
-        assert_close(&label("hbar"), &emu.hbar.concat(), &cpu.hbar.concat());
-        assert_close(&label("d3"), &emu.d3, &cpu.d3);
+        assert_same_results(&label, (&emu_grad, &emu), (&cpu_grad, &cpu));
     }
 }
 
@@ -102,38 +150,47 @@ fn mlps_of_every_activation_match_the_cpu() {
         ("relu", "blocks-2"),
         ("sigmoid", "alternate-2"),
     ] {
-        check_model(&format!("mlp:8-6-5-4:{act}"), 5, &["canonical", other]);
+        check_model(&format!("mlp:8-6-5-4:{act}"), 5, &["canonical", other], Paths::Both);
     }
 }
 
 #[test]
 fn deep_elu_mlp_matches_the_cpu() {
-    check_model("mlp:3072-64x3-10:elu", 3, &["canonical", "chunks-3"]);
+    check_model("mlp:3072-64x3-10:elu", 3, &["canonical", "chunks-3"], Paths::Both);
 }
 
 #[test]
 fn lenet5_matches_the_cpu() {
-    check_model("lenet5:1x28x28:tanh", 2, &["canonical", "weights-biases"]);
+    check_model("lenet5:1x28x28:tanh", 2, &["canonical", "weights-biases"], Paths::Both);
 }
 
-/// VGG-11' through the emulated GEMM costs minutes per pass of its 22-group canonical partition (every product
+/// VGG-11' through the emulated kernels costs minutes per pass of its 22-group canonical partition (every kernel
 /// of every jet order runs in fibers on the CPU); one sample and partitions of one and two groups still send every
-/// layer's products, jets and adjoints through the kernels. About two minutes even so: run only in the feature
-/// build (CI's emulated-device step), not a second time in the plain workspace run.
+/// layer's products, convolutions, pooling, jets and adjoints through the kernels, on resident tensors. About two
+/// minutes even so: run only in the feature build, not in a plain `cargo test --workspace`.
 #[cfg(feature = "host-kernels")]
 #[test]
 fn vgg11p_matches_the_cpu() {
-    check_model("vgg11p:3x32x32", 1, &["trivial", "weights-biases"]);
+    check_model("vgg11p:3x32x32", 1, &["trivial", "weights-biases"], Paths::Resident);
 }
 
-/// The losses of `steps` Method 1 steps of `spec` on a seeded synthetic set, and the final parameters.
-fn method1_run(spec: &str, input: &[usize], steps: usize) -> (Vec<f64>, Vec<Tensor<f64>>) {
+/// The losses of `steps` Method 1 steps of `spec` on a seeded synthetic set, and the final parameters; with
+/// `resident`, the parameters (and so the gradients, the direction and the updates) live on that device.
+fn method1_run(
+    spec: &str,
+    input: &[usize],
+    steps: usize,
+    resident: Option<&Arc<dyn ComputeDevice>>,
+) -> (Vec<f64>, Vec<Tensor<f64>>) {
     let model = Model::from_spec(spec).unwrap();
     let data = synthetic(40, input, model.num_classes(), 3).unwrap();
     let d_g = MinibatchSampler::new(data.len(), 8, 1).unwrap();
     let d_newt = MinibatchSampler::new(data.len(), 8, 2).unwrap();
     let mut oracle = ModelOracle::new(model, &data, d_g, d_newt).unwrap();
     let mut params = oracle.initial_params::<f64>(0);
+    if let Some(d) = resident {
+        params = params.iter().map(|p| p.to_device(d).unwrap()).collect();
+    }
     let groups = oracle.groups(&PartitionSpec::Canonical).unwrap();
     let config = Method1Config::paper(oracle.steps_per_epoch());
     let mut opt = Method1::new(oracle.layout(), groups, config).unwrap();
@@ -152,9 +209,25 @@ fn method1_steps_match_the_cpu() {
         ("lenet5:1x28x28:tanh", &[1, 28, 28][..], 2),
     ] {
         let _turn = serial();
-        let (cpu_losses, cpu_params) = method1_run(spec, input, steps);
+        let (cpu_losses, cpu_params) = method1_run(spec, input, steps, None);
+        let Some(compute) = resident_device() else {
+            return;
+        };
+        let (res_losses, res_params) = method1_run(spec, input, steps, Some(&compute));
+        assert!(
+            res_params.iter().all(|p| p.device().is_some()),
+            "{spec}: parameters stay resident"
+        );
+        assert_close(&format!("{spec} resident losses"), &res_losses, &cpu_losses);
+        for (k, (x, y)) in res_params.iter().zip(&cpu_params).enumerate() {
+            assert_close(
+                &format!("{spec} resident parameter {k}"),
+                x.data(),
+                y.data(),
+            );
+        }
         let Some(_device) = emulated() else { return };
-        let (emu_losses, emu_params) = method1_run(spec, input, steps);
+        let (emu_losses, emu_params) = method1_run(spec, input, steps, None);
         device::health().unwrap();
         assert_close(&format!("{spec} losses"), &emu_losses, &cpu_losses);
         for (k, (x, y)) in emu_params.iter().zip(&cpu_params).enumerate() {

@@ -373,8 +373,8 @@ impl<F: Float> Tensor<F> {
     /// `self += alpha * other`, in place.
     pub fn axpy(&mut self, alpha: F, other: &Self) -> Result<()> {
         self.check_same_shape(other, "axpy")?;
-        if self.device().is_some() {
-            return rules::axpy_resident(self, alpha, other);
+        if let Some(device) = rules::device_of_any(&[self, other]) {
+            return rules::axpby_resident(&device, self, alpha, other, F::one());
         }
         // A clone shares `other`'s storage: it keeps the addend readable while `self` (which may share that very
         // storage) is written, copy-on-write.
@@ -389,6 +389,32 @@ impl<F: Float> Tensor<F> {
             a.iter_mut()
                 .zip(b.iter())
                 .for_each(|(a, &b)| *a += alpha * b);
+        }
+        Ok(())
+    }
+
+    /// `self = alpha·other + beta·self`, in place (on the device when `self` or `other` is resident).
+    pub fn axpby(&mut self, alpha: F, other: &Self, beta: F) -> Result<()> {
+        self.check_same_shape(other, "axpby")?;
+        if let Some(device) = rules::device_of_any(&[self, other]) {
+            return rules::axpby_resident(&device, self, alpha, other, beta);
+        }
+        let other = other.clone();
+        let b = other.data();
+        let a = self.data_mut();
+        // Written `alpha * b + beta * a` in this order for every length, so the bits do not depend on the split.
+        if a.len() >= PAR_THRESHOLD {
+            a.par_chunks_mut(PAR_CHUNK)
+                .zip(b.par_chunks(PAR_CHUNK))
+                .for_each(|(a, b)| {
+                    a.iter_mut()
+                        .zip(b)
+                        .for_each(|(a, &b)| *a = alpha * b + beta * *a)
+                });
+        } else {
+            a.iter_mut()
+                .zip(b)
+                .for_each(|(a, &b)| *a = alpha * b + beta * *a);
         }
         Ok(())
     }

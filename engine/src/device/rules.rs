@@ -17,9 +17,15 @@ use crate::float::Float;
 use crate::jet::Jet;
 use crate::tensor::{numel, Tensor};
 
-/// The device an op with these inputs runs on: its first input's, if resident.
+/// The device an op on this one input runs on: the input's, if resident.
 pub(crate) fn device_of<F: Float>(first: &Tensor<F>) -> Option<Arc<dyn ComputeDevice>> {
     first.device().cloned()
+}
+
+/// The device an op with these inputs runs on: the first resident input's (the others are brought there), so
+/// that a host batch meeting resident parameters is uploaded once rather than the parameters downloaded.
+pub(crate) fn device_of_any<F: Float>(inputs: &[&Tensor<F>]) -> Option<Arc<dyn ComputeDevice>> {
+    inputs.iter().find_map(|t| t.device()).cloned()
 }
 
 /// Turns a device's message into an error naming `op`.
@@ -78,22 +84,22 @@ fn writable<'t, F: Float>(
     Ok(acc.unique_device_buffer().expect("made unshared above"))
 }
 
-/// `acc += alpha · x` on the device of `acc`.
-pub(crate) fn axpy_resident<F: Float>(acc: &mut Tensor<F>, alpha: F, x: &Tensor<F>) -> Result<()> {
-    const OP: &str = "axpy";
-    let device = device_of(acc).expect("called for resident accumulators");
-    let x = on(x, &device)?;
+/// `acc = alpha·x + beta·acc` on `device` (`acc` moves there if it is not).
+pub(crate) fn axpby_resident<F: Float>(
+    device: &Arc<dyn ComputeDevice>,
+    acc: &mut Tensor<F>,
+    alpha: F,
+    x: &Tensor<F>,
+    beta: F,
+) -> Result<()> {
+    const OP: &str = "axpby";
+    let x = on(x, device)?;
     let n = x.numel();
-    let dst = writable(&device, acc, OP)?;
+    let (alpha, beta) = (alpha.to_f64_lossless(), beta.to_f64_lossless());
+    let dst = writable(device, acc, OP)?;
     device
-        .axpby(
-            n,
-            alpha.to_f64_lossless(),
-            (buffer(&x, OP)?, 0),
-            1.0,
-            (dst, 0),
-        )
-        .map_err(failed(&device, OP))
+        .axpby(n, alpha, (buffer(&x, OP)?, 0), beta, (dst, 0))
+        .map_err(failed(device, OP))
 }
 
 /// `Σ aᵢ xᵢ` over tensors of one shape, resident on `device`.

@@ -44,7 +44,7 @@ impl<F: Float> Op<F> for Add {
         "add"
     }
     fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        if let Some(device) = rules::device_of(x[0]) {
+        if let Some(device) = rules::device_of_any(x) {
             return rules::combination(&device, &[(1.0, x[0]), (1.0, x[1])], "add");
         }
         x[0].zip_map(x[1], "add", |a, b| a + b)
@@ -81,7 +81,7 @@ impl<F: Float> Op<F> for Sub {
         "sub"
     }
     fn forward(&self, x: &[&Tensor<F>]) -> Result<Tensor<F>> {
-        if let Some(device) = rules::device_of(x[0]) {
+        if let Some(device) = rules::device_of_any(x) {
             return rules::combination(&device, &[(1.0, x[0]), (-1.0, x[1])], "sub");
         }
         x[0].zip_map(x[1], "sub", |a, b| a - b)

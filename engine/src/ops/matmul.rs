@@ -66,7 +66,7 @@ impl MatMul {
     ) -> Result<Option<Tensor<F>>> {
         let (m, n, k) = self.out_dims(a, b)?;
         let (la, lb) = (Layout::from_flag(self.ta), Layout::from_flag(self.tb));
-        if let Some(device) = rules::device_of(a) {
+        if let Some(device) = rules::device_of_any(&[a, b]) {
             if let Some(acc) = &acc {
                 check_accumulator(acc, m, n)?;
             }

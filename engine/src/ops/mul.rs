@@ -19,7 +19,7 @@ pub(crate) fn mul_into<F: Float>(
     b: &Tensor<F>,
     acc: Option<&mut Tensor<F>>,
 ) -> Result<Option<Tensor<F>>> {
-    if let Some(device) = rules::device_of(a) {
+    if let Some(device) = rules::device_of_any(&[a, b]) {
         return rules::mul_resident(&device, a, b, acc);
     }
     match acc {

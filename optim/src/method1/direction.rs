@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::step::momentum_tensors;
 use crate::adam::MomentRule;
+use crate::error::Result;
 use crate::AdamConfig;
 
 /// How [`crate::Method1`] forms its direction `ũ` from the gradients. Serialised in lower case (`"momentum"`,
@@ -40,6 +41,9 @@ pub struct AdamMoments<F: Float> {
     pub v: Vec<Tensor<F>>,
 }
 
+/// The next direction, and Adam's moments when the rule keeps them.
+type NextDirection<F> = (Vec<Tensor<F>>, Option<AdamMoments<F>>);
+
 /// The direction of step `t` (from 1) and the moments after it, from the gradients `g`, the previous direction
 /// and, for Adam, the previous moments (`None` at `t = 1`).
 pub(crate) fn next_direction<F: Float>(
@@ -49,12 +53,12 @@ pub(crate) fn next_direction<F: Float>(
     g: Vec<Tensor<F>>,
     prev: Option<&[Tensor<F>]>,
     moments: Option<&AdamMoments<F>>,
-) -> (Vec<Tensor<F>>, Option<AdamMoments<F>>) {
-    match rule {
-        DirectionRule::Momentum => (momentum_tensors(grad_momentum, g, prev), None),
+) -> Result<NextDirection<F>> {
+    Ok(match rule {
+        DirectionRule::Momentum => (momentum_tensors(grad_momentum, g, prev)?, None),
         DirectionRule::Gradient => (g, None),
         DirectionRule::Adam => adam(t, g, moments),
-    }
+    })
 }
 
 /// Adam's update at unit learning rate, `m / ((1 − β₁ᵗ)·(√v / √(1 − β₂ᵗ) + ε))`, by [`Adam`](crate::Adam)'s own
@@ -99,10 +103,11 @@ mod tests {
     #[test]
     fn adam_direction_is_pytorchs_update_at_unit_rate() {
         let g = |x: f64| vec![Tensor::<f64>::from_vec(vec![1], vec![x]).unwrap()];
-        let (u1, s1) = next_direction(DirectionRule::Adam, 0.9, 1, g(2.0), None, None);
+        let (u1, s1) = next_direction(DirectionRule::Adam, 0.9, 1, g(2.0), None, None).unwrap();
         // Step 1: m̂ = g, v̂ = g², so u = g / (|g| + ε) ≈ sign(g).
         assert!((u1[0].data()[0] - 2.0 / (2.0 + EPS)).abs() < 1e-15);
-        let (u2, _) = next_direction(DirectionRule::Adam, 0.9, 2, g(-1.0), Some(&u1), s1.as_ref());
+        let (u2, _) =
+            next_direction(DirectionRule::Adam, 0.9, 2, g(-1.0), Some(&u1), s1.as_ref()).unwrap();
         let (g1, g2) = (2.0, -1.0);
         let m = 0.9 * 0.1 * g1 + 0.1 * g2;
         let v = 0.999 * 0.001 * 4.0 + 0.001 * 1.0;
@@ -112,7 +117,8 @@ mod tests {
             "{} vs {want}",
             u2[0].data()[0]
         );
-        let (u, s) = next_direction(DirectionRule::Gradient, 0.9, 2, g(3.0), Some(&u1), None);
+        let (u, s) =
+            next_direction(DirectionRule::Gradient, 0.9, 2, g(3.0), Some(&u1), None).unwrap();
         assert_eq!((u[0].data()[0], s.is_none()), (3.0, true));
     }
 }

@@ -18,17 +18,15 @@ pub(crate) fn momentum_tensors<F: Float>(
     mu: f64,
     x: Vec<Tensor<F>>,
     prev: Option<&[Tensor<F>]>,
-) -> Vec<Tensor<F>> {
-    let Some(prev) = prev else { return x };
+) -> Result<Vec<Tensor<F>>> {
+    let Some(prev) = prev else { return Ok(x) };
     let (mu, one_minus) = (F::of(mu), F::of(1.0 - mu));
     x.into_iter()
         .zip(prev)
         .map(|(mut x, p)| {
-            x.data_mut()
-                .iter_mut()
-                .zip(p.data())
-                .for_each(|(x, &p)| *x = mu * p + one_minus * *x);
-            x
+            // `mu·p + (1 − mu)·x`, on the device when the tensors are resident.
+            x.axpby(mu, p, one_minus)?;
+            Ok(x)
         })
         .collect()
 }
@@ -62,7 +60,7 @@ impl<F: Float> Method1<F> {
             grads,
             prev,
             self.moments.as_ref(),
-        );
+        )?;
         let recompute = self.eta.is_none() || (t - 1) % self.config.period as u64 == 0;
         let mut average = self.average.clone();
         let (eta, summaries, lr, trial, mut period, period_ratio) = if recompute {
@@ -87,7 +85,7 @@ impl<F: Float> Method1<F> {
             )
         };
         if let Some(eta) = &eta {
-            self.apply(params, &direction, lr, eta);
+            self.apply(params, &direction, lr, eta)?;
             if let Some(p) = period.as_mut() {
                 p.record_step(lr, eta);
             }
@@ -174,20 +172,33 @@ impl<F: Float> Method1<F> {
     }
 
     /// `θ_p ← θ_p − λ_t · ũ_p · η̃_{group(p)}`.
-    fn apply(&self, params: &mut [Tensor<F>], direction: &[Tensor<F>], lr: f64, eta: &[f64]) {
+    fn apply(
+        &self,
+        params: &mut [Tensor<F>],
+        direction: &[Tensor<F>],
+        lr: f64,
+        eta: &[f64],
+    ) -> Result<()> {
         let step: Vec<f64> = eta.iter().map(|&e| lr * e).collect();
-        self.displace(params, direction, &step);
+        self.displace(params, direction, &step)
     }
 
     /// `θ_p ← θ_p − ũ_p · step_{group(p)}`.
-    fn displace(&self, params: &mut [Tensor<F>], direction: &[Tensor<F>], step: &[f64]) {
-        for ((p, u), &s) in params.iter_mut().zip(direction).zip(&self.group_of) {
-            let c = F::of(-step[s]);
-            p.data_mut()
-                .iter_mut()
-                .zip(u.data())
-                .for_each(|(p, &u)| *p += c * u);
+    /// Every shape is checked before any parameter moves, so a mismatch changes nothing.
+    fn displace(
+        &self,
+        params: &mut [Tensor<F>],
+        direction: &[Tensor<F>],
+        step: &[f64],
+    ) -> Result<()> {
+        for (p, u) in params.iter().zip(direction) {
+            p.check_same_shape(u, "Method 1 step")?;
         }
+        for ((p, u), &s) in params.iter_mut().zip(direction).zip(&self.group_of) {
+            // `p + c·u`, on the device when the tensors are resident.
+            p.axpy(F::of(-step[s]), u)?;
+        }
+        Ok(())
     }
 
     /// The adaptive schedule (see [`super::AdaptiveConfig`]): solve, try the solution on the `D_newt` minibatch,
@@ -271,7 +282,7 @@ impl<F: Float> Method1<F> {
             return Ok(None);
         }
         let mut moved = params.to_vec();
-        self.displace(&mut moved, direction, &step);
+        self.displace(&mut moved, direction, &step)?;
         let after = oracle.loss_on_last_summary_batch(&moved)?;
         Ok(Some((loss - after) / predicted))
     }
@@ -427,8 +438,8 @@ mod tests {
         );
         let x = vec![Tensor::from_vec(vec![2], vec![1.0f64, 2.0]).unwrap()];
         let prev = vec![Tensor::from_vec(vec![2], vec![3.0f64, -2.0]).unwrap()];
-        let m = momentum_tensors(0.5, x.clone(), Some(&prev));
+        let m = momentum_tensors(0.5, x.clone(), Some(&prev)).unwrap();
         assert_eq!(m[0].data(), &[2.0, 0.0]);
-        assert_eq!(momentum_tensors(0.5, x.clone(), None), x);
+        assert_eq!(momentum_tensors(0.5, x.clone(), None).unwrap(), x);
     }
 }

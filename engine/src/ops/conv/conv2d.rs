@@ -24,7 +24,7 @@ impl Conv2d {
         acc: Option<&mut Tensor<F>>,
     ) -> Result<Option<Tensor<F>>> {
         let d = self.geom.dims("conv2d", x.shape(), w.shape())?;
-        if let Some(device) = rules::device_of(x) {
+        if let Some(device) = rules::device_of_any(&[x, w]) {
             let product = ConvProduct::Forward;
             return rules::conv_resident(&device, product, &d, (x, w), &d.out_shape(), acc);
         }

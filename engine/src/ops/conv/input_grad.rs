@@ -29,7 +29,7 @@ impl Conv2dInputGrad {
         const OP: &str = "conv2d_input_grad";
         let d = self.geom.dims(OP, &self.input_shape, w.shape())?;
         check_out(OP, &d, g.shape())?;
-        if let Some(device) = rules::device_of(g) {
+        if let Some(device) = rules::device_of_any(&[g, w]) {
             let product = ConvProduct::InputGrad;
             return rules::conv_resident(&device, product, &d, (g, w), &d.in_shape(), acc);
         }

@@ -29,7 +29,7 @@ impl Conv2dWeightGrad {
         const OP: &str = "conv2d_weight_grad";
         let d = self.geom.dims(OP, x.shape(), &self.weight_shape)?;
         check_out(OP, &d, g.shape())?;
-        if let Some(device) = rules::device_of(x) {
+        if let Some(device) = rules::device_of_any(&[x, g]) {
             let product = ConvProduct::WeightGrad;
             return rules::conv_resident(&device, product, &d, (x, g), &d.weight_shape(), acc);
         }
