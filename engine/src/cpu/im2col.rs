@@ -59,8 +59,9 @@ pub(crate) fn rows(d: &ConvDims) -> Vec<Row> {
 #[inline(always)]
 fn copy_run<F: Copy>(dst: &mut [F], src: &[F]) {
     let n = dst.len();
+    let src = &src[..n];
     if !(8..=64).contains(&n) {
-        return dst.copy_from_slice(&src[..n]);
+        return dst.copy_from_slice(src);
     }
     let block = |dst: &mut [F], at: usize| {
         let d: &mut [F; 8] = (&mut dst[at..at + 8]).try_into().expect("8 values");
@@ -109,13 +110,18 @@ pub(crate) fn im2col_rows<F: Float>(d: &ConvDims, rows: &[Row], x: &[F], col: &m
         if n == 0 {
             continue;
         }
-        for (k, oy) in r.ys.clone().enumerate() {
-            let src = &x[r.top + k * d.sh * d.w..];
-            let out = &mut dst[oy * d.wo + r.xs.start..][..n];
-            if d.sw == 1 {
-                copy_run(out, src);
-            } else {
-                out.iter_mut()
+        // Output row `oy` of this row reads the input from `top + (oy − ys.start)·sh·w` on: zipping the output
+        // rows with the input's `sh·w`-long chunks walks both without recomputing (and re-checking) offsets.
+        let outs = dst[r.ys.start * d.wo..r.ys.end * d.wo].chunks_exact_mut(d.wo);
+        let ins = x[r.top..].chunks(d.sh * d.w);
+        if d.sw == 1 {
+            for (out, src) in outs.zip(ins) {
+                copy_run(&mut out[r.xs.start..][..n], src);
+            }
+        } else {
+            for (out, src) in outs.zip(ins) {
+                out[r.xs.start..][..n]
+                    .iter_mut()
                     .zip(src.iter().step_by(d.sw))
                     .for_each(|(o, &s)| *o = s);
             }
@@ -145,15 +151,19 @@ pub(crate) fn col2im_add_rows<F: Float>(
         if n == 0 {
             continue;
         }
-        for (k, oy) in r.ys.clone().enumerate() {
-            let dst = &mut x[r.top + k * d.sh * d.w..];
-            let src = &src[oy * d.wo + r.xs.start..][..n];
-            if d.sw == 1 {
+        // The same walk as in `im2col_rows`, in the same order.
+        let srcs = src[r.ys.start * d.wo..r.ys.end * d.wo].chunks_exact(d.wo);
+        let dsts = x[r.top..].chunks_mut(d.sh * d.w);
+        if d.sw == 1 {
+            for (dst, src) in dsts.zip(srcs) {
+                let src = &src[r.xs.start..][..n];
                 dst[..n].iter_mut().zip(src).for_each(|(t, &v)| *t += v);
-            } else {
+            }
+        } else {
+            for (dst, src) in dsts.zip(srcs) {
                 dst.iter_mut()
                     .step_by(d.sw)
-                    .zip(src)
+                    .zip(&src[r.xs.start..][..n])
                     .for_each(|(t, &v)| *t += v);
             }
         }
