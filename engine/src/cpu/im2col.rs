@@ -169,3 +169,87 @@ pub(crate) fn col2im_add_rows<F: Float>(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn dims(
+        c: usize,
+        h: usize,
+        w: usize,
+        k: usize,
+        s: (usize, usize),
+        p: (usize, usize),
+    ) -> ConvDims {
+        let (ho, wo) = ((h + 2 * p.0 - k) / s.0 + 1, (w + 2 * p.1 - k) / s.1 + 1);
+        ConvDims {
+            n: 1,
+            c,
+            h,
+            w,
+            o: 1,
+            kh: k,
+            kw: k,
+            sh: s.0,
+            sw: s.1,
+            ph: p.0,
+            pw: p.1,
+            ho,
+            wo,
+        }
+    }
+
+    /// The input index read by column-matrix row `row` at output pixel `(oy, ox)`, or `None` in the padding.
+    fn source(d: &ConvDims, row: usize, oy: usize, ox: usize) -> Option<usize> {
+        let (c, i, j) = (row / (d.kh * d.kw), row / d.kw % d.kh, row % d.kw);
+        let (y, x) = (
+            (oy * d.sh + i).checked_sub(d.ph)?,
+            (ox * d.sw + j).checked_sub(d.pw)?,
+        );
+        (y < d.h && x < d.w).then_some((c * d.h + y) * d.w + x)
+    }
+
+    /// The run-wise im2col and col2im give exactly the values (and, for col2im, the order of additions) of a plain
+    /// element-by-element loop, on shapes with and without stride, padding, short and long runs.
+    #[test]
+    fn im2col_and_col2im_match_element_loops_exactly() {
+        for d in [
+            dims(3, 32, 32, 5, (1, 1), (0, 0)),
+            dims(2, 9, 7, 3, (1, 1), (1, 1)),
+            dims(2, 9, 11, 3, (2, 2), (1, 1)),
+            dims(1, 80, 75, 3, (1, 2), (2, 0)),
+            dims(2, 6, 6, 4, (3, 1), (2, 2)),
+        ] {
+            let (p, k) = (d.pixels(), d.ckk());
+            let x: Vec<f32> = (0..d.in_sample())
+                .map(|i| (i as f32 * 0.37).sin())
+                .collect();
+            let ld = p + 3;
+            let mut col = vec![f32::NAN; k * ld];
+            im2col(&d, &x, &mut col, ld);
+            let c: Vec<f32> = (0..k * ld).map(|i| (i as f32 * 1.7).cos()).collect();
+            let mut back = vec![0.5f32; x.len()];
+            col2im_add(&d, &c, ld, &mut back);
+            let mut want = vec![0.5f32; x.len()];
+            for row in 0..k {
+                for oy in 0..d.ho {
+                    for ox in 0..d.wo {
+                        let at = row * ld + oy * d.wo + ox;
+                        let src = source(&d, row, oy, ox);
+                        assert_eq!(
+                            col[at].to_bits(),
+                            src.map_or(0.0, |s| x[s]).to_bits(),
+                            "{d:?}"
+                        );
+                        if let Some(s) = src {
+                            want[s] += c[at];
+                        }
+                    }
+                }
+            }
+            let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+            assert_eq!(bits(&back), bits(&want), "{d:?}");
+        }
+    }
+}
