@@ -55,7 +55,7 @@ def median_ms(f, repeat, device):
     return statistics.median(ts)
 
 
-def case(name, model, x, y, repeat, device):
+def case(name, model, x, y, repeat, device, gradient_only=False):
     model, x, y = model.to(device), x.to(device), y.to(device)
     params = list(model.parameters())
 
@@ -83,6 +83,8 @@ def case(name, model, x, y, repeat, device):
         return gbar, hbar, d3
 
     g_ms = median_ms(gradient, repeat, device)
+    if gradient_only:
+        return {"model": name, "batch": x.shape[0], "groups": len(params), "gradient_ms": g_ms}
     s_ms = median_ms(summaries, max(1, repeat // 2), device)
     return {"model": name, "batch": x.shape[0], "groups": len(params), "gradient_ms": g_ms,
             "double_backward_ms": s_ms, "ratio": s_ms / g_ms}
@@ -97,6 +99,7 @@ def main():
     ap.add_argument("--device", default="cpu", help="cpu or cuda[:N]")
     ap.add_argument("--models", default="mlp,lenet5,bigmlp", help="comma-separated: mlp, lenet5, bigmlp")
     ap.add_argument("--bigmlp-batch", type=int, default=100)
+    ap.add_argument("--gradient-only", action="store_true", help="time the gradient only (no double backward)")
     a = ap.parse_args()
     settings = [int(t) for t in str(a.threads).split(",")]
     device = torch.device(a.device)
@@ -124,19 +127,19 @@ def run_cases(a, device):
     if "mlp" in models:
         m = mlp([784, 1024, 200, 100, 10], nn.Tanh)
         r = case("mlp:784-1024-200-100-10:tanh", m, torch.randn(1000, 784), torch.randint(0, 10, (1000,)),
-                 a.repeat, device)
+                 a.repeat, device, a.gradient_only)
         flops = 2 * 1000 * (784 * 1024 + 1024 * 200 + 200 * 100 + 100 * 10) * 2 \
             + 2 * 1000 * (1024 * 200 + 200 * 100 + 100 * 10)
         r["gradient_gflops"] = flops / r["gradient_ms"] / 1e6
         out.append(r)
     if "lenet5" in models:
         out.append(case("lenet5:3x32x32:tanh", lenet5(), torch.randn(1000, 3, 32, 32),
-                        torch.randint(0, 10, (1000,)), a.repeat, device))
+                        torch.randint(0, 10, (1000,)), a.repeat, device, a.gradient_only))
     if "bigmlp" in models:
         m = mlp([3072] + [1024] * 20 + [10], nn.ELU)
         b = a.bigmlp_batch
         out.append(case("mlp:3072-1024x20-10:elu", m, torch.randn(b, 3072), torch.randint(0, 10, (b,)),
-                        a.repeat, device))
+                        a.repeat, device, a.gradient_only))
     return out
 
 

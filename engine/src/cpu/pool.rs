@@ -56,31 +56,41 @@ fn for_planes<T: Send>(
 /// Flat index into `x` (`[N, C, H, W]`) of the maximum of every window, `[N, C, Ho, Wo]` in row-major order.
 /// The first maximum in row-major window order wins ties; a NaN wins over numbers, as in PyTorch.
 pub fn max_pool_argmax<F: Float>(d: &PoolDims, x: &[F]) -> Vec<usize> {
-    let mut idx = vec![0usize; d.planes * d.out_plane()];
-    let work = idx.len() * d.k * d.k;
-    for_planes(&mut idx, d.out_plane(), work, |p, out| {
-        let base = p * d.in_plane();
-        let plane = &x[base..][..d.in_plane()];
-        for oy in 0..d.ho {
-            let out = &mut out[oy * d.wo..][..d.wo];
-            if d.k == 2 {
-                // The 2×2 window as a tournament: its two rows' winners, then the winner of those. The order
-                // "NaN first, then larger, then earlier" is total, so this picks what the scan in row-major order
-                // picks, with two independent comparisons instead of a chain of three.
-                let (r0, r1) = (oy * d.s * d.w, (oy * d.s + 1) * d.w);
-                for (ox, o) in out.iter_mut().enumerate() {
-                    let c = ox * d.s;
-                    let top = later_wins(plane, r0 + c, r0 + c + 1);
-                    let bottom = later_wins(plane, r1 + c, r1 + c + 1);
-                    *o = base + later_wins(plane, top, bottom);
-                }
-            } else {
-                for (ox, o) in out.iter_mut().enumerate() {
-                    *o = base + window_argmax(d, plane, oy * d.s, ox * d.s);
+    // Written in place, never zeroed first: every plane of the output is visited and every index in it written.
+    let len = d.planes * d.out_plane();
+    let mut idx: Vec<usize> = Vec::with_capacity(len);
+    let work = len * d.k * d.k;
+    for_planes(
+        &mut idx.spare_capacity_mut()[..len],
+        d.out_plane(),
+        work,
+        |p, out| {
+            let base = p * d.in_plane();
+            let plane = &x[base..][..d.in_plane()];
+            for oy in 0..d.ho {
+                let out = &mut out[oy * d.wo..][..d.wo];
+                if d.k == 2 {
+                    // The 2×2 window as a tournament: its two rows' winners, then the winner of those. The order
+                    // "NaN first, then larger, then earlier" is total, so this picks what the scan in row-major order
+                    // picks, with two independent comparisons instead of a chain of three.
+                    let (r0, r1) = (oy * d.s * d.w, (oy * d.s + 1) * d.w);
+                    for (ox, o) in out.iter_mut().enumerate() {
+                        let c = ox * d.s;
+                        let top = later_wins(plane, r0 + c, r0 + c + 1);
+                        let bottom = later_wins(plane, r1 + c, r1 + c + 1);
+                        o.write(base + later_wins(plane, top, bottom));
+                    }
+                } else {
+                    for (ox, o) in out.iter_mut().enumerate() {
+                        o.write(base + window_argmax(d, plane, oy * d.s, ox * d.s));
+                    }
                 }
             }
-        }
-    });
+        },
+    );
+    // SAFETY: the first `len` elements are initialised: `for_planes` hands every `out_plane`-long chunk of them
+    // to the closure (when `out_plane` is 0, `len` is 0), which writes each of its `ho·wo` elements once.
+    unsafe { idx.set_len(len) };
     idx
 }
 
