@@ -150,18 +150,33 @@ fn mlps_of_every_activation_match_the_cpu() {
         ("relu", "blocks-2"),
         ("sigmoid", "alternate-2"),
     ] {
-        check_model(&format!("mlp:8-6-5-4:{act}"), 5, &["canonical", other], Paths::Both);
+        check_model(
+            &format!("mlp:8-6-5-4:{act}"),
+            5,
+            &["canonical", other],
+            Paths::Both,
+        );
     }
 }
 
 #[test]
 fn deep_elu_mlp_matches_the_cpu() {
-    check_model("mlp:3072-64x3-10:elu", 3, &["canonical", "chunks-3"], Paths::Both);
+    check_model(
+        "mlp:3072-64x3-10:elu",
+        3,
+        &["canonical", "chunks-3"],
+        Paths::Both,
+    );
 }
 
 #[test]
 fn lenet5_matches_the_cpu() {
-    check_model("lenet5:1x28x28:tanh", 2, &["canonical", "weights-biases"], Paths::Both);
+    check_model(
+        "lenet5:1x28x28:tanh",
+        2,
+        &["canonical", "weights-biases"],
+        Paths::Both,
+    );
 }
 
 /// VGG-11' through the emulated kernels costs minutes per pass of its 22-group canonical partition (every kernel
@@ -171,7 +186,12 @@ fn lenet5_matches_the_cpu() {
 #[cfg(feature = "host-kernels")]
 #[test]
 fn vgg11p_matches_the_cpu() {
-    check_model("vgg11p:3x32x32", 1, &["trivial", "weights-biases"], Paths::Resident);
+    check_model(
+        "vgg11p:3x32x32",
+        1,
+        &["trivial", "weights-biases"],
+        Paths::Resident,
+    );
 }
 
 /// The losses of `steps` Method 1 steps of `spec` on a seeded synthetic set, and the final parameters; with
