@@ -27,9 +27,10 @@ pub struct Cli {
     /// Worker threads for the CPU kernels (default: all cores; at most 1024).
     #[arg(long, global = true)]
     pub threads: Option<usize>,
-    /// Where the large matrix products run: `cpu`, `cuda[:N]` (a build with the `cuda` feature and an NVIDIA
-    /// GPU), or `emulated` (a build with the `host-kernels` feature: every product through the CUDA kernels
-    /// compiled for the CPU; slow, for checking the kernels, not for speed). Elementwise work stays on the CPU.
+    /// Where the work runs: `cpu`, `cuda[:N]` (a build with the `cuda` feature and an NVIDIA GPU), or `emulated`
+    /// (a build with the `host-kernels` feature: the CUDA kernels compiled for the CPU; slow, for checking the
+    /// kernels, not for speed). `summaries` runs every op on tensors resident on the device; the other commands
+    /// send the large matrix products there (and an MLP's summaries), the rest staying on the CPU.
     #[arg(long, global = true, default_value = "cpu")]
     pub device: DeviceSpec,
     /// What to do.
