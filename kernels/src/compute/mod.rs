@@ -5,124 +5,30 @@
 //! type is refused with a message, never misread.
 
 use jetnewton_engine::cpu::conv::ConvDims as EngineConvDims;
-use jetnewton_engine::cpu::gemm::Layout;
 use jetnewton_engine::cpu::pool::PoolDims as EnginePoolDims;
 use jetnewton_engine::device::{
     ComputeDevice, ConvProduct, DType, DeviceActivation, DeviceBuffer, DeviceCounters,
     DeviceResult, GemmCall, MidDims, PackedJet,
 };
 
+mod convert;
+
 use bytemuck::Zeroable;
+use convert::{
+    activation, as_i64, by_dtype, conv_dims, gemm_of, message, softmax_dims, typed, typed_mut,
+};
 
 use crate::backend::{Backend, Counted};
 use crate::device::KernelMatmul;
 use crate::elem::Real;
-use crate::error::KernelError;
 use crate::ops::arith::{scatter_csr, InverseIndex};
 use crate::ops::contract::{dots_to_host, Dots};
-use crate::ops::conv::{conv2d, conv2d_input_grad, conv2d_weight_grad, ConvDims, ConvOptions};
-use crate::ops::elementwise::{activation_jet, activation_jet_vjp, Activation};
-use crate::ops::matmul::{gemm, Gemm};
+use crate::ops::conv::{conv2d, conv2d_input_grad, conv2d_weight_grad, ConvOptions};
+use crate::ops::elementwise::{activation_jet, activation_jet_vjp};
+use crate::ops::matmul::gemm;
 use crate::ops::pool::{avg_pool, avg_pool_adjoint, gather, PoolDims};
-use crate::ops::softmax::{log_softmax_jet, log_softmax_jet_vjp, SoftmaxDims};
+use crate::ops::softmax::{log_softmax_jet, log_softmax_jet_vjp};
 use crate::ops::{arith, JetLayout};
-
-/// The backend's buffer of `T` inside `buffer`, or a message saying it is not one.
-fn typed<B: Backend, T: Real>(buffer: &DeviceBuffer) -> DeviceResult<&B::Buffer<T>>
-where
-    B::Buffer<T>: 'static,
-{
-    buffer.handle::<B::Buffer<T>>().ok_or_else(|| {
-        format!(
-            "a {:?} buffer that this device did not make",
-            buffer.dtype()
-        )
-    })
-}
-
-/// The same, mutably.
-fn typed_mut<B: Backend, T: Real>(buffer: &mut DeviceBuffer) -> DeviceResult<&mut B::Buffer<T>>
-where
-    B::Buffer<T>: 'static,
-{
-    let dtype = buffer.dtype();
-    buffer
-        .handle_mut::<B::Buffer<T>>()
-        .ok_or_else(|| format!("a {dtype:?} buffer that this device did not make"))
-}
-
-/// The kernels' activation for the engine's.
-fn activation(f: DeviceActivation) -> Activation {
-    match f {
-        DeviceActivation::Tanh => Activation::Tanh,
-        DeviceActivation::Sigmoid => Activation::Sigmoid,
-        DeviceActivation::Elu(alpha) => Activation::Elu { alpha },
-        DeviceActivation::Relu => Activation::Relu,
-        DeviceActivation::Exp => Activation::Exp,
-    }
-}
-
-/// The kernels' GEMM description of an engine product.
-fn gemm_of(call: &GemmCall) -> Gemm {
-    let mut g = Gemm::new(call.m, call.n, call.k);
-    if call.a == Layout::Transposed {
-        g = g.trans_a();
-    }
-    if call.b == Layout::Transposed {
-        g = g.trans_b();
-    }
-    g
-}
-
-/// The kernels' dimensions of an engine convolution.
-fn conv_dims(d: &EngineConvDims) -> DeviceResult<ConvDims> {
-    ConvDims::new(
-        [d.n, d.c, d.h, d.w],
-        [d.o, d.c, d.kh, d.kw],
-        (d.sh, d.sw),
-        (d.ph, d.pw),
-    )
-    .map_err(message)
-}
-
-/// The kernels' log-softmax dimensions of a packed jet of rows of `cols` elements.
-fn softmax_dims(cols: usize, jet: PackedJet) -> DeviceResult<SoftmaxDims> {
-    if cols == 0 || jet.len % cols != 0 {
-        return Err(format!(
-            "log-softmax over rows of {cols} of {} elements",
-            jet.len
-        ));
-    }
-    Ok(SoftmaxDims::dense(jet.len / cols, cols, jet.order))
-}
-
-/// Indices as the kernels' `long long`.
-fn as_i64(indices: &[usize]) -> DeviceResult<Vec<i64>> {
-    indices
-        .iter()
-        .map(|&i| i64::try_from(i).map_err(|_| format!("index {i} does not fit in an i64")))
-        .collect()
-}
-
-/// Runs `$body` with `$T` the element type of `$dtype`.
-macro_rules! by_dtype {
-    ($dtype:expr, $T:ident => $body:expr) => {
-        match $dtype {
-            DType::F32 => {
-                type $T = f32;
-                $body
-            }
-            DType::F64 => {
-                type $T = f64;
-                $body
-            }
-        }
-    };
-}
-
-fn message(e: KernelError) -> String {
-    e.to_string()
-}
 
 impl<B> KernelMatmul<B>
 where
