@@ -9,15 +9,15 @@
 use std::fmt;
 use std::sync::{Mutex, PoisonError};
 
-use jetnewton_engine::cpu::gemm::Layout;
 use jetnewton_engine::device::{GemmCall, MatmulDevice};
 
 #[cfg(feature = "host-kernels")]
 use crate::backend::HostBackend;
 use crate::backend::{Backend, Counted, CudaBackend};
+use crate::compute::convert::gemm_of;
 use crate::elem::Real;
 use crate::error::KernelError;
-use crate::ops::matmul::{gemm, Gemm};
+use crate::ops::matmul::gemm;
 
 /// Products of fewer multiply-adds stay on the CPU when the device is a GPU: at about 10⁶ the product costs the
 /// CPU a few hundred microseconds, about what a launch and copying three operands over PCIe cost.
@@ -68,13 +68,7 @@ impl<B: Backend> KernelMatmul<B> {
         dst: &mut [T],
     ) -> Result<(), KernelError> {
         let backend = self.backend.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut g = Gemm::new(call.m, call.n, call.k);
-        if call.a == Layout::Transposed {
-            g = g.trans_a();
-        }
-        if call.b == Layout::Transposed {
-            g = g.trans_b();
-        }
+        let g = gemm_of(call);
         let da = backend.upload(a)?;
         let db = backend.upload(b)?;
         let (mut dc, beta) = if call.accumulate {

@@ -133,24 +133,10 @@ pub(crate) fn mul_resident<F: Float>(
     const OP: &str = "mul";
     a.check_same_shape(b, OP)?;
     let (a, b) = (on(a, device)?, on(b, device)?);
-    let n = a.numel();
-    let product = |dst: &mut DeviceBuffer, accumulate: bool| {
-        device
-            .mul(n, buffer(&a, OP)?, buffer(&b, OP)?, dst, accumulate)
-            .map_err(failed(device, OP))
-    };
-    match acc {
-        Some(acc) => {
-            acc.check_same_shape(&a, OP)?;
-            product(writable(device, acc, OP)?, true)?;
-            Ok(None)
-        }
-        None => {
-            let mut out = zeros::<F>(device, a.shape(), OP)?;
-            product(out.unique_device_buffer().expect("fresh"), false)?;
-            Ok(Some(out))
-        }
-    }
+    let (ab, bb, n) = (buffer(&a, OP)?, buffer(&b, OP)?, a.numel());
+    product_on(device, OP, a.shape(), acc, |dst, accumulate| {
+        device.mul(n, ab, bb, dst, accumulate)
+    })
 }
 
 /// `acc (+)= op(a)·op(b)` as `call` on the device: into a fresh `m×n` result when there is no accumulator.
@@ -163,23 +149,10 @@ pub(crate) fn gemm_resident<F: Float>(
 ) -> Result<Option<Tensor<F>>> {
     const OP: &str = "matmul";
     let (a, b) = (on(a, device)?, on(b, device)?);
-    let run = |dst: &mut DeviceBuffer, accumulate: bool| {
-        let call = GemmCall { accumulate, ..call };
-        device
-            .gemm(&call, buffer(&a, OP)?, buffer(&b, OP)?, dst)
-            .map_err(failed(device, OP))
-    };
-    match acc {
-        Some(acc) => {
-            run(writable(device, acc, OP)?, true)?;
-            Ok(None)
-        }
-        None => {
-            let mut out = zeros::<F>(device, &[call.m, call.n], OP)?;
-            run(out.unique_device_buffer().expect("fresh"), false)?;
-            Ok(Some(out))
-        }
-    }
+    let (ab, bb) = (buffer(&a, OP)?, buffer(&b, OP)?);
+    product_on(device, OP, &[call.m, call.n], acc, |dst, accumulate| {
+        device.gemm(&GemmCall { accumulate, ..call }, ab, bb, dst)
+    })
 }
 
 /// `acc (+)= product` for a product of `out_shape` computed by `run(out, accumulate)` on the device: into a fresh

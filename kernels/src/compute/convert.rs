@@ -51,7 +51,7 @@ pub(super) fn activation(f: DeviceActivation) -> Activation {
 }
 
 /// The kernels' GEMM description of an engine product.
-pub(super) fn gemm_of(call: &GemmCall) -> Gemm {
+pub(crate) fn gemm_of(call: &GemmCall) -> Gemm {
     let mut g = Gemm::new(call.m, call.n, call.k);
     if call.a == Layout::Transposed {
         g = g.trans_a();

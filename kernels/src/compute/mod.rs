@@ -11,7 +11,7 @@ use jetnewton_engine::device::{
     DeviceResult, GemmCall, MidDims, PackedJet,
 };
 
-mod convert;
+pub(crate) mod convert;
 
 use bytemuck::Zeroable;
 use convert::{
