@@ -226,6 +226,11 @@ impl<'d> ModelOracle<'d> {
                 .map(|&v| F::of(f64::from(v)))
                 .collect(),
         )?;
+        // Next to the parameters: with resident parameters (`train` on a device) the whole pass runs there.
+        let x = match params.first().and_then(Tensor::device) {
+            Some(device) => x.to_device(device)?,
+            None => x,
+        };
         let model = &self.model;
         let samples = model.batch_size(x.shape()).map_err(OptimError::oracle)?;
         let labels = model.check_labels(batch.labels(), samples);

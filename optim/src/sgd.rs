@@ -120,26 +120,27 @@ impl<F: Float> Optimizer<F> for Sgd<F> {
         let c = &self.config;
         let (wd, mu, damp) = (F::of(c.weight_decay), F::of(c.momentum), F::of(c.dampening));
         let (neg_lr, first) = (F::of(-c.lr), self.step == 0);
+        // Linear combinations only (`axpy`, `axpby`), so the update runs wherever the tensors are (on a device
+        // when the parameters are resident); each is written in the order of PyTorch's loop, so the bits are the
+        // ones an elementwise loop gives.
         for ((p, g), buf) in params.iter_mut().zip(grads).zip(&mut self.buffers) {
-            let mut d = g.into_vec();
+            let mut d = g;
             if c.weight_decay != 0.0 {
-                d.iter_mut().zip(p.data()).for_each(|(d, &p)| *d += wd * p);
+                d.axpy(wd, p)?;
             }
             if c.momentum != 0.0 {
-                let v = buf.data_mut();
-                for (v, d) in v.iter_mut().zip(d.iter_mut()) {
-                    *v = if first {
-                        *d
-                    } else {
-                        mu * *v + (F::one() - damp) * *d
-                    };
-                    *d = if c.nesterov { *d + mu * *v } else { *v };
+                if first {
+                    *buf = d.clone();
+                } else {
+                    buf.axpby(F::one() - damp, &d, mu)?;
+                }
+                if c.nesterov {
+                    d.axpy(mu, buf)?;
+                } else {
+                    d = buf.clone();
                 }
             }
-            p.data_mut()
-                .iter_mut()
-                .zip(&d)
-                .for_each(|(p, &d)| *p += neg_lr * d);
+            p.axpy(neg_lr, &d)?;
         }
         self.step += 1;
         Ok(StepReport {

@@ -1,13 +1,14 @@
 //! `--device cpu|emulated|cuda[:N]`: where the engine's tensors live and its work runs.
 //!
-//! An open device serves two roles: the engine's matrix-product device for host tensors (installed for the
-//! process), and a [`ComputeDevice`] that commands make workloads resident on ([`OpenDevice::compute`]).
+//! An open device serves two roles, installed for the process: the engine's matrix-product device for host
+//! tensors, and the [`ComputeDevice`] that commands make their tensors resident on ([`OpenDevice::compute`],
+//! [`device::current_compute`]).
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use jetnewton_engine::device::{self, ComputeDevice, DeviceGuard, MatmulDevice};
+use jetnewton_engine::device::{self, ComputeDevice, DeviceGuard};
 use jetnewton_engine::summaries::Summaries;
 use jetnewton_engine::Float;
 use jetnewton_kernels::{Backend, KernelMatmul, Real};
@@ -65,7 +66,6 @@ impl fmt::Display for DeviceSpec {
 /// An open kernels device (a GPU or its emulation), installed as the engine's matrix-product device until dropped.
 #[derive(Debug)]
 pub struct OpenDevice {
-    device: Arc<dyn MatmulDevice>,
     compute: Arc<dyn ComputeDevice>,
     _installed: DeviceGuard,
 }
@@ -78,7 +78,7 @@ impl OpenDevice {
 
     /// The device's one-line description.
     pub fn describe(&self) -> String {
-        self.device.describe()
+        self.compute.describe()
     }
 
     /// The median time over `repeat` runs and the summaries of an MLP's workload `w` along `direction`, computed
@@ -94,7 +94,7 @@ impl OpenDevice {
             direction,
             repeat,
         };
-        on_kernels(&*self.device, work).unwrap_or(Ok(None))
+        on_kernels(&*self.compute, work).unwrap_or(Ok(None))
     }
 }
 
@@ -127,44 +127,33 @@ impl DeviceSpec {
             flag: "device",
             reason: format!("{self}: {reason}"),
         };
-        let (device, compute) = match self {
+        let compute: Arc<dyn ComputeDevice> = match self {
             DeviceSpec::Cpu => return Ok(None),
             DeviceSpec::Cuda(n) => {
-                let gpu = Arc::new(KernelMatmul::cuda(n).map_err(|e| refused(e.to_string()))?);
-                (
-                    gpu.clone() as Arc<dyn MatmulDevice>,
-                    gpu as Arc<dyn ComputeDevice>,
-                )
+                Arc::new(KernelMatmul::cuda(n).map_err(|e| refused(e.to_string()))?)
             }
             DeviceSpec::Emulated => emulated().map_err(refused)?,
         };
-        let installed = device::install(device.clone());
+        let installed = device::install_compute(compute.clone());
         Ok(Some(OpenDevice {
-            device,
             compute,
             _installed: installed,
         }))
     }
 }
 
-/// One device in both roles.
-type Roles = (Arc<dyn MatmulDevice>, Arc<dyn ComputeDevice>);
-
 /// The host kernels as a device, in a build that has them.
 #[cfg(feature = "host-kernels")]
-fn emulated() -> std::result::Result<Roles, String> {
+fn emulated() -> std::result::Result<Arc<dyn ComputeDevice>, String> {
     match KernelMatmul::emulated() {
-        Ok(d) => {
-            let d = Arc::new(d);
-            Ok((d.clone(), d))
-        }
+        Ok(d) => Ok(Arc::new(d)),
         Err(e) => Err(e.to_string()),
     }
 }
 
 /// Without the `host-kernels` feature there is nothing to emulate with.
 #[cfg(not(feature = "host-kernels"))]
-fn emulated() -> std::result::Result<Roles, String> {
+fn emulated() -> std::result::Result<Arc<dyn ComputeDevice>, String> {
     Err("this build has no host kernels (build with --features host-kernels)".into())
 }
 

@@ -22,6 +22,7 @@ pub mod interrupt;
 mod inverse;
 mod memory;
 mod observer;
+mod placement;
 pub mod probe;
 mod recorder;
 mod restore;

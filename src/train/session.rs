@@ -2,8 +2,10 @@
 //! or interrupted). Its setup is in `setup`, its records and checkpoints in `recorder`.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Instant;
 
+use jetnewton_engine::device::ComputeDevice;
 use jetnewton_engine::{Float, Tensor};
 use jetnewton_nets::{save_params, save_params_as, Model, Params};
 use jetnewton_optim::Optimizer;
@@ -19,6 +21,7 @@ use crate::train::error::{Result, TrainError};
 use crate::train::guard::{Guard, Verdict};
 use crate::train::interrupt;
 use crate::train::observer::Observer;
+use crate::train::placement;
 use crate::train::probe::Probe;
 
 /// What a finished session leaves.
@@ -50,6 +53,8 @@ pub(crate) struct Session<'d, F: Float> {
     pub(super) total_steps: u64,
     /// The probes, when `probe.every > 0`.
     pub(super) probe: Option<Probe>,
+    /// The device the parameters are kept on, when one is installed (see `placement`).
+    pub(super) device: Option<Arc<dyn ComputeDevice>>,
 }
 
 /// How a session begins.
@@ -117,6 +122,9 @@ impl<'d, F: Float> Session<'d, F> {
             // A failed device product was recomputed on the CPU, so this step is sound; stop before the next one
             // rather than train on, silently slower, on a device that broke (the checkpoints are intact).
             jetnewton_engine::device::health()?;
+            if let Some(device) = &self.device {
+                placement::keep_on(device, &mut self.params)?;
+            }
             self.progress.wall_s += started.elapsed().as_secs_f64();
             self.progress.step = step;
             self.progress.running_loss = guard.running_loss();

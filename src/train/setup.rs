@@ -22,6 +22,7 @@ use crate::train::config::TrainConfig;
 use crate::train::data::RunData;
 use crate::train::error::{Result, TrainError};
 use crate::train::identity::new_run_id;
+use crate::train::placement;
 use crate::train::probe::Probe;
 use crate::train::restore::{check_identity, restore};
 use crate::train::session::{Session, Start};
@@ -66,6 +67,11 @@ impl<'d, F: Float> Session<'d, F> {
             }
             Start::Fresh => create(claim, config, &mut info)?,
         };
+        // Placed only now: a checkpoint restores into host tensors.
+        let device = placement::installed();
+        if let Some(device) = &device {
+            placement::keep_on(device, &mut params)?;
+        }
         if let Some(p) = &probe {
             p.save_set(dir.path())?;
         }
@@ -83,6 +89,7 @@ impl<'d, F: Float> Session<'d, F> {
             epochs,
             total_steps,
             probe,
+            device,
         })
     }
 }

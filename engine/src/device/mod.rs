@@ -162,8 +162,15 @@ pub trait MatmulDevice: Send + Sync + Debug {
     ) -> std::result::Result<(), String>;
 }
 
+/// The installed device: its matrix-product role, and its compute role when it also holds tensors.
+#[derive(Clone, Debug)]
+struct Installed {
+    matmul: Arc<dyn MatmulDevice>,
+    compute: Option<Arc<dyn ComputeDevice>>,
+}
+
 /// The installed device, if any.
-static DEVICE: RwLock<Option<Arc<dyn MatmulDevice>>> = RwLock::new(None);
+static DEVICE: RwLock<Option<Installed>> = RwLock::new(None);
 /// The first failure of a device, with its description: once set, products stay on the CPU.
 static FAILURE: Mutex<Option<EngineError>> = Mutex::new(None);
 /// Whether a device is installed and has not failed: the one check every CPU product pays.
@@ -173,7 +180,7 @@ static ACTIVE: AtomicBool = AtomicBool::new(false);
 #[must_use = "the device is uninstalled when the guard is dropped"]
 #[derive(Debug)]
 pub struct DeviceGuard {
-    previous: Option<Arc<dyn MatmulDevice>>,
+    previous: Option<Installed>,
 }
 
 impl Drop for DeviceGuard {
@@ -190,15 +197,42 @@ impl Drop for DeviceGuard {
 
 /// Runs the engine's large products on `device` until the guard is dropped; clears any earlier failure.
 pub fn install(device: Arc<dyn MatmulDevice>) -> DeviceGuard {
+    put(Installed {
+        matmul: device,
+        compute: None,
+    })
+}
+
+/// [`install`] for a device that also holds tensors: besides taking the products of host tensors, it is the
+/// device that [`current_compute`] names, where callers that place their own tensors (the `jetnewton train`
+/// session: parameters once, each minibatch as it is drawn) put them.
+pub fn install_compute(device: Arc<dyn ComputeDevice>) -> DeviceGuard {
+    put(Installed {
+        matmul: device.clone(),
+        compute: Some(device),
+    })
+}
+
+fn put(installed: Installed) -> DeviceGuard {
     let mut slot = DEVICE.write().unwrap_or_else(PoisonError::into_inner);
     *FAILURE.lock().unwrap_or_else(PoisonError::into_inner) = None;
-    let previous = slot.replace(device);
+    let previous = slot.replace(installed);
     ACTIVE.store(true, Ordering::Release);
     DeviceGuard { previous }
 }
 
 /// The installed device, unless there is none or it has failed.
 pub fn current() -> Option<Arc<dyn MatmulDevice>> {
+    installed().map(|i| i.matmul)
+}
+
+/// The installed device in its compute role (installed with [`install_compute`]), unless there is none or it
+/// has failed.
+pub fn current_compute() -> Option<Arc<dyn ComputeDevice>> {
+    installed().and_then(|i| i.compute)
+}
+
+fn installed() -> Option<Installed> {
     if !ACTIVE.load(Ordering::Acquire) {
         return None;
     }
