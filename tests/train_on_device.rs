@@ -168,3 +168,48 @@ fn sgd_keeps_resident_parameters_on_the_device() {
         assert_close(&format!("SGD parameter {k}"), r.data(), h.data());
     }
 }
+
+/// The numbers `jetnewton grad` prints (the loss, then each tensor's gradient norm), with `--device`.
+#[cfg(feature = "host-kernels")]
+fn grad_numbers(device: &str) -> Vec<f64> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_jetnewton"))
+        .args(["--device", device, "grad", "--model", "mlp:64-32-16-10:elu"])
+        .args(["--batch-size", "16"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{device}: {stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let loss = stdout
+        .split_whitespace()
+        .skip_while(|w| *w != "loss")
+        .nth(1);
+    let norms = stdout
+        .lines()
+        .skip(2)
+        .filter_map(|l| l.split_whitespace().last());
+    loss.into_iter()
+        .chain(norms)
+        .map(|v| v.parse().unwrap())
+        .collect()
+}
+
+/// `grad --device emulated` (resident tensors) prints the CPU's loss and gradient norms. f32, printed to 6-7
+/// significant digits: the two sides differ by summation order, ~1e-6 relative after a backward pass;
+/// 1e-4 allows that and a last printed digit, while a wrong op moves a norm by far more.
+#[cfg(feature = "host-kernels")]
+#[test]
+fn grad_on_the_emulated_device_prints_the_cpu_numbers() {
+    let _turn = serial();
+    let (cpu, device) = (grad_numbers("cpu"), grad_numbers("emulated"));
+    assert_eq!(cpu.len(), 7, "the loss and the MLP's six tensors: {cpu:?}");
+    for (k, (x, y)) in device.iter().zip(&cpu).enumerate() {
+        assert!(
+            (x - y).abs() <= 1e-4 * y.abs(),
+            "number {k}: {x} emulated vs {y} cpu"
+        );
+    }
+}

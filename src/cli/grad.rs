@@ -34,9 +34,13 @@ pub fn run(a: &GradArgs) -> Result<()> {
     sampler
         .next_batch(&data, &mut batch)
         .map_err(NetsError::from)?;
-    let params = model.init_params::<f32>(a.seed);
+    let mut params = model.init_params::<f32>(a.seed);
+    let mut x = Tensor::from_vec(batch.shape().to_vec(), batch.inputs().to_vec())?;
+    // With `--device`, the pass runs on tensors resident on the device.
+    if let Some(device) = jetnewton_engine::device::current_compute() {
+        (params, x) = (params.to_device(&device)?, x.to_device(&device)?);
+    }
     let graph = Graph::new();
-    let x = Tensor::from_vec(batch.shape().to_vec(), batch.inputs().to_vec())?;
     let (loss, ids) = model.loss(&graph, &params, x, batch.labels())?;
     let nodes: Vec<usize> = ids.iter().map(|(_, id)| *id).collect();
     let grads = graph.grad(loss.id(), &nodes)?;

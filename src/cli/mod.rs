@@ -29,8 +29,8 @@ pub struct Cli {
     pub threads: Option<usize>,
     /// Where the work runs: `cpu`, `cuda[:N]` (a build with the `cuda` feature and an NVIDIA GPU), or `emulated`
     /// (a build with the `host-kernels` feature: the CUDA kernels compiled for the CPU; slow, for checking the
-    /// kernels, not for speed). `summaries` and `train` run every op on tensors resident on the device; the other
-    /// commands send the large matrix products there (and an MLP's summaries), the rest staying on the CPU.
+    /// kernels, not for speed). The commands that compute (`train`, `compare`, `summaries`, `grad`, `timing`) keep
+    /// their tensors resident on the device and run there every op that has a device rule.
     #[arg(long, global = true, default_value = "cpu")]
     pub device: DeviceSpec,
     /// What to do.

@@ -86,6 +86,11 @@ fn run_typed<F: Float + Real>(a: &TimingArgs, device: Option<&OpenDevice>) -> Re
     )?;
     let partition: PartitionSpec = a.partition.parse()?;
     let inputs = Workload::<F>::synthetic(&model, a.batch_size, partition, a.seed)?;
+    // On a device every timed pass runs on resident tensors, as `train` runs them.
+    let inputs = match device {
+        Some(d) => inputs.to_device(d.compute())?,
+        None => inputs,
+    };
     let (gradient_ms, _) = median_ms(a.repeat, || Ok(inputs.gradient()?))?;
     let direction = inputs.gradient_direction()?;
     let (jet_ms, s) = median_ms(a.repeat, || {
